@@ -1,0 +1,48 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// errorBody is the JSON error shape of the contract.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string   `json:"code"`
+	Message string   `json:"message"`
+	Fields  []string `json:"fields,omitempty"`
+}
+
+// fail answers an error: JSON for the API and probes, an HTML page for pages.
+// The message must be safe to show: internal errors are logged, never sent.
+func (s *Server) fail(c *gin.Context, status int, code, msg string, fields ...string) {
+	if wantsHTML(c) {
+		c.Status(status)
+		s.render(c, status, "error.html", pageData{Title: http.StatusText(status), Message: msg})
+		return
+	}
+	c.JSON(status, errorBody{Error: errorDetail{Code: code, Message: msg, Fields: fields}})
+}
+
+// internal logs err and answers a bare 500.
+func (s *Server) internal(c *gin.Context, what string, err error) {
+	s.Log.Error(what, "route", c.FullPath(), "err", err)
+	s.fail(c, http.StatusInternalServerError, "internal", "internal error")
+}
+
+// wantsHTML: everything outside /api/ and the probes is a page.
+func wantsHTML(c *gin.Context) bool {
+	p := c.Request.URL.Path
+	if strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/readyz" || p == "/metrics" {
+		return false
+	}
+	return true
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -1,0 +1,62 @@
+package api
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/civicarchive/civicarchive/storage"
+)
+
+// Access says who may call a route.
+type Access int
+
+// The kinds of access a route can have.
+const (
+	// Public routes answer anyone; the caller is still identified when a
+	// session or token is presented.
+	Public Access = iota
+	// Roles routes need a signed-in caller holding one of Route.Roles.
+	Roles
+)
+
+// Route is one entry of the routing table. Every route is listed here, with
+// who may call it, so one test can walk them all.
+type Route struct {
+	Method string
+	Path   string
+	Access Access
+	Roles  []string // with Access == Roles
+	// HTML routes authenticate by session cookie and answer with pages;
+	// the others are the JSON API and authenticate by bearer token.
+	HTML    bool
+	handler gin.HandlerFunc
+}
+
+var (
+	anyRole   = storage.Roles
+	adminOnly = []string{storage.RoleAdmin}
+	custody   = []string{storage.RoleAdmin, storage.RoleLegal}
+)
+
+// Routes lists every route the server answers.
+func (s *Server) Routes() []Route { return s.routes() }
+
+func (s *Server) routes() []Route {
+	return []Route{
+		// probes
+		{Method: "GET", Path: "/healthz", Access: Public, handler: s.healthz},
+		{Method: "GET", Path: "/readyz", Access: Public, handler: s.readyz},
+		{Method: "GET", Path: "/metrics", Access: Public, handler: s.metrics},
+		{Method: "GET", Path: "/api/openapi.json", Access: Public, handler: s.openapi},
+
+		// pages
+		{Method: "GET", Path: "/", Access: Public, HTML: true, handler: s.home},
+		{Method: "GET", Path: "/login", Access: Public, HTML: true, handler: s.loginPage},
+		{Method: "POST", Path: "/login", Access: Public, HTML: true, handler: s.login},
+		{Method: "POST", Path: "/logout", Access: Roles, Roles: anyRole, HTML: true, handler: s.logout},
+
+		// JSON API
+		{Method: "GET", Path: "/api/v1/me", Access: Roles, Roles: anyRole, handler: s.me},
+		{Method: "GET", Path: "/api/v1/custody/verify", Access: Roles, Roles: custody, handler: s.custodyVerify},
+		{Method: "GET", Path: "/api/v1/users", Access: Roles, Roles: adminOnly, handler: s.listUsers},
+	}
+}

@@ -1,0 +1,147 @@
+// Package api is civicarchive's web surface: the gin router, JSON API,
+// server-rendered HTML pages, probes and the one authorisation middleware
+// every non-public route goes through. Only this package imports gin.
+package api
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/civicarchive/civicarchive/storage"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Checker is a dependency that can say whether it is ready.
+type Checker interface {
+	Check(ctx context.Context) error
+}
+
+// Deps is everything the web surface needs, built by cmd/civicarchive.
+type Deps struct {
+	Catalog      *storage.Catalog
+	Blobs        Checker
+	BlobsName    string // "local" or "s3", shown by /readyz
+	Index        Checker
+	Log          *slog.Logger
+	Metrics      *Metrics
+	Version      string
+	SessionTTL   time.Duration
+	CookieSecure bool
+	MaxBodyBytes int64
+}
+
+// Server is the HTTP handler of civicarchive.
+type Server struct {
+	Deps
+	engine *gin.Engine
+	pages  *template.Template
+}
+
+// New builds the router with every route of routes.go.
+func New(d Deps) (*Server, error) {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(d.Version)
+	}
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 1 << 20
+	}
+	if d.SessionTTL <= 0 {
+		d.SessionTTL = 12 * time.Hour
+	}
+	pages, err := template.New("").Funcs(template.FuncMap{}).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{Deps: d, engine: gin.New(), pages: pages}
+	s.engine.HandleMethodNotAllowed = true
+	s.engine.ContextWithFallback = true // c.Done/c.Err follow the request's context
+	s.engine.Use(s.recoverPanics, s.observe, securityHeaders, s.limitBody)
+	static, _ := fs.Sub(staticFS, "static")
+	s.engine.StaticFS("/static", http.FS(static))
+	for _, rt := range s.routes() {
+		s.engine.Handle(rt.Method, rt.Path, s.authorize(rt), rt.handler)
+	}
+	s.engine.NoRoute(func(c *gin.Context) { s.fail(c, http.StatusNotFound, "not_found", "no such page") })
+	s.engine.NoMethod(func(c *gin.Context) {
+		s.fail(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed here")
+	})
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// recoverPanics turns a panic into a plain 500 and logs the stack; the client
+// never sees internals.
+func (s *Server) recoverPanics(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.Log.Error("panic in handler", "path", c.FullPath(), "panic", v, "stack", string(debug.Stack()))
+			s.fail(c, http.StatusInternalServerError, "internal", "internal error")
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// observe logs each request and counts it for Prometheus, by route
+// template (not raw path) so metrics stay bounded.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	status := c.Writer.Status()
+	d := time.Since(start)
+	s.Metrics.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(status)).Inc()
+	s.Metrics.duration.WithLabelValues(c.Request.Method, route).Observe(d.Seconds())
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	// The path only, never the query: it can carry an e-mail or a token.
+	s.Log.Log(c, level, "http request", "method", c.Request.Method, "route", route,
+		"path", c.Request.URL.Path, "status", status, "duration_ms", d.Milliseconds(), "remote", c.ClientIP())
+}
+
+// securityHeaders are sent on every response.
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	c.Next()
+}
+
+// limitBody caps every request body; reading past it fails and the handler
+// answers 413.
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.ContentLength > s.MaxBodyBytes {
+		s.fail(c, http.StatusRequestEntityTooLarge, "too_large", "request body too large")
+		c.Abort()
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.MaxBodyBytes)
+	c.Next()
+}

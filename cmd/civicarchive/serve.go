@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/civicarchive/civicarchive/api"
+	"github.com/civicarchive/civicarchive/archiver"
+	"github.com/civicarchive/civicarchive/configs"
+	"github.com/civicarchive/civicarchive/search"
+	"github.com/civicarchive/civicarchive/storage"
+	"github.com/civicarchive/civicarchive/storage/blob"
+)
+
+func newServeCmd(e *env, sf *settingsFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the web server and the scheduled archivers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := sf.load(e)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, e)
+		},
+	}
+}
+
+// closer is one started component, stopped in reverse order of start.
+type closer struct {
+	name string
+	stop func(ctx context.Context) error
+}
+
+// serve starts catalog → blobs → index → scheduler → HTTP, runs until ctx
+// ends, then stops them in reverse: HTTP, scheduler, index, catalog.
+func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
+	log := newLogger(cfg, e.stderr)
+	var started []closer
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+		defer cancel()
+		for i := len(started) - 1; i >= 0; i-- {
+			c := started[i]
+			if cerr := c.stop(sctx); cerr != nil {
+				log.Error("stop component", "component", c.name, "err", cerr)
+				err = errors.Join(err, cerr)
+			} else {
+				log.Info("stopped", "component", c.name)
+			}
+		}
+	}()
+
+	cat, err := openCatalog(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	started = append(started, closer{"catalog", func(context.Context) error { return cat.Close() }})
+
+	blobs, err := openBlobs(ctx, cfg)
+	if err != nil {
+		return err
+	}
+
+	idx, fresh, err := search.Open(filepath.Join(cfg.DataDir, "index"), log.With("component", "search"))
+	if err != nil {
+		return err
+	}
+	started = append(started, closer{"index", func(context.Context) error { return idx.Close() }})
+	if fresh {
+		log.Info("search index created", "path", filepath.Join(cfg.DataDir, "index"))
+	}
+
+	metrics := api.NewMetrics(version)
+	sched := archiver.NewScheduler(log.With("component", "scheduler"), metrics.JobRun)
+	if err := addHousekeeping(sched, cat, log); err != nil {
+		return err
+	}
+	if cfg.Scheduler == "on" {
+		sched.Start()
+		started = append(started, closer{"scheduler", sched.Stop})
+	} else {
+		log.Info("scheduler off: no scheduled captures run")
+	}
+
+	srv, err := api.New(api.Deps{
+		Catalog: cat, Blobs: blobs, BlobsName: blobs.Name(), Index: idx, Log: log.With("component", "api"),
+		Metrics: metrics, Version: version, SessionTTL: cfg.Auth.SessionTTL,
+		CookieSecure: cfg.Auth.CookieSecure, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+	})
+	if err != nil {
+		return fmt.Errorf("build web server: %w", err)
+	}
+	return listenAndServe(ctx, cfg, srv, log, e, &started)
+}
+
+func listenAndServe(ctx context.Context, cfg configs.Config, h http.Handler, log *slog.Logger, e *env, started *[]closer) error {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return &configs.SettingError{Setting: "CIVICARCHIVE_LISTEN (listen)", Msg: err.Error()}
+	}
+	hs := &http.Server{
+		Handler:           h,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	*started = append(*started, closer{"http", hs.Shutdown})
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	addr := ln.Addr().String()
+	log.Info("civicarchive listening", "addr", addr, "url", "http://"+addr, "version", version,
+		"data_dir", cfg.DataDir, "scheduler", cfg.Scheduler)
+	if e.ready != nil {
+		e.ready(addr)
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "reason", context.Cause(ctx))
+		return nil
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("http server: %w", err)
+	}
+}
+
+func openCatalog(ctx context.Context, cfg configs.Config, log *slog.Logger) (*storage.Catalog, error) {
+	return storage.Open(ctx, storage.Options{
+		URL: cfg.DatabaseURL, DataDir: cfg.DataDir, BusyTimeout: cfg.Database.BusyTimeout,
+		MaxOpenConns: cfg.Database.MaxOpenConns, Logger: log.With("component", "catalog"),
+	})
+}
+
+// openBlobs opens the S3 store when a bucket is configured (creating the
+// bucket, with Object Lock when retention is set, if it is missing), else the
+// local directory under the data dir.
+func openBlobs(ctx context.Context, cfg configs.Config) (blob.Store, error) {
+	if cfg.S3.Bucket == "" {
+		return blob.NewLocal(filepath.Join(cfg.DataDir, "blobs"))
+	}
+	tmp := filepath.Join(cfg.DataDir, "tmp")
+	if err := os.MkdirAll(tmp, 0o750); err != nil {
+		return nil, fmt.Errorf("blob: create spool dir: %w", err)
+	}
+	s, err := blob.NewS3(ctx, blob.S3Config{
+		Endpoint: cfg.S3.Endpoint, Bucket: cfg.S3.Bucket, Region: cfg.S3.Region, PathStyle: cfg.S3.PathStyle,
+		Prefix: cfg.S3.Prefix, RetentionDays: cfg.S3.RetentionDays, MultipartThreshold: cfg.S3.MultipartThreshold,
+		TempDir: tmp,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.EnsureBucket(cctx, cfg.S3.RetentionDays > 0); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// addHousekeeping schedules the jobs every installation runs.
+func addHousekeeping(s *archiver.Scheduler, cat *storage.Catalog, log *slog.Logger) error {
+	return s.Add("sessions.purge", "@every 1h", time.Minute, func(ctx context.Context) error {
+		n, err := cat.PurgeExpiredSessions(ctx)
+		if err == nil && n > 0 {
+			log.Info("expired sessions purged", "count", n)
+		}
+		return err
+	})
+}

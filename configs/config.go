@@ -1,0 +1,319 @@
+// Package configs holds civicarchive's settings: the Config struct, its
+// embedded defaults (default.yaml, which documents every setting), and the
+// loader that layers defaults → YAML file → environment → flags.
+package configs
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultYAML is default.yaml as shipped: every setting with its default
+// value and a comment saying what it does.
+//
+//go:embed default.yaml
+var DefaultYAML []byte
+
+// Config is every setting of civicarchive. The zero value is not useful;
+// start from Defaults.
+type Config struct {
+	DataDir     string   `yaml:"data_dir"`
+	Listen      string   `yaml:"listen"`
+	DatabaseURL string   `yaml:"database_url"`
+	Scheduler   string   `yaml:"scheduler"`
+	TimeZone    string   `yaml:"time_zone"`
+	Log         Log      `yaml:"log"`
+	HTTP        HTTP     `yaml:"http"`
+	Database    Database `yaml:"database"`
+	S3          S3       `yaml:"s3"`
+	Auth        Auth     `yaml:"auth"`
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// HTTP configures the web server's limits and timeouts.
+type HTTP struct {
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
+	MaxBodyBytes      int64         `yaml:"max_body_bytes"`
+}
+
+// Database configures the catalog connection pool.
+type Database struct {
+	MaxOpenConns int           `yaml:"max_open_conns"`
+	BusyTimeout  time.Duration `yaml:"busy_timeout"`
+}
+
+// S3 selects and configures the S3 blob store. An empty Bucket keeps blobs
+// in the data directory.
+type S3 struct {
+	Endpoint           string `yaml:"endpoint"`
+	Bucket             string `yaml:"bucket"`
+	Region             string `yaml:"region"`
+	PathStyle          bool   `yaml:"path_style"`
+	Prefix             string `yaml:"prefix"`
+	RetentionDays      int    `yaml:"retention_days"`
+	MultipartThreshold int64  `yaml:"multipart_threshold"`
+}
+
+// Auth configures login sessions.
+type Auth struct {
+	SessionTTL   time.Duration `yaml:"session_ttl"`
+	CookieSecure bool          `yaml:"cookie_secure"`
+}
+
+// Defaults returns the embedded defaults: one machine, everything under
+// ./data, listening on loopback.
+func Defaults() Config {
+	return Config{
+		DataDir:   "./data",
+		Listen:    "127.0.0.1:8080",
+		Scheduler: "on",
+		TimeZone:  "America/Denver",
+		Log:       Log{Level: "info", Format: "text"},
+		HTTP: HTTP{
+			ReadTimeout:       30 * time.Second,
+			ReadHeaderTimeout: 10 * time.Second,
+			WriteTimeout:      5 * time.Minute,
+			IdleTimeout:       2 * time.Minute,
+			ShutdownTimeout:   30 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			MaxBodyBytes:      1 << 20,
+		},
+		Database: Database{MaxOpenConns: 10, BusyTimeout: 10 * time.Second},
+		S3:       S3{Region: "us-east-1", MultipartThreshold: 64 << 20},
+		Auth:     Auth{SessionTTL: 12 * time.Hour},
+	}
+}
+
+// SettingError names one bad setting. Its Error is a single line.
+type SettingError struct {
+	Setting string // e.g. "CIVICARCHIVE_LISTEN (listen)"
+	Msg     string
+}
+
+func (e *SettingError) Error() string {
+	return fmt.Sprintf("config: bad setting %s: %s", e.Setting, e.Msg)
+}
+
+// Load builds the Config in layers: defaults, then the YAML file at path (if
+// path is not empty), then the environment read through getenv. Flags are
+// applied afterwards by the caller with Set. It does not validate.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Defaults()
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return cfg, &SettingError{Setting: "--config", Msg: err.Error()}
+		}
+		defer f.Close()
+		if err := decodeYAML(f, &cfg); err != nil {
+			return cfg, &SettingError{Setting: "--config " + path, Msg: err.Error()}
+		}
+	}
+	for _, s := range cfg.Settings() {
+		v, ok, err := lookupEnv(s, getenv)
+		if err != nil {
+			return cfg, err
+		}
+		if !ok {
+			continue
+		}
+		if err := s.set(v); err != nil {
+			return cfg, &SettingError{Setting: s.Env + " (" + s.Key + ")", Msg: err.Error()}
+		}
+	}
+	return cfg, nil
+}
+
+// lookupEnv reads a setting from its variable or, for secrets, from the
+// file named by its _FILE variable (so secrets need not sit in the
+// environment of every child process).
+func lookupEnv(s Setting, getenv func(string) string) (string, bool, error) {
+	if v := getenv(s.Env); v != "" {
+		return v, true, nil
+	}
+	if !s.Secret {
+		return "", false, nil
+	}
+	file := getenv(s.Env + "_FILE")
+	if file == "" {
+		return "", false, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", false, &SettingError{Setting: s.Env + "_FILE", Msg: err.Error()}
+	}
+	return strings.TrimRight(string(b), "\r\n"), true, nil
+}
+
+// decodeYAML applies a YAML document to cfg through the same setting table
+// as the environment, so an error names the setting and its line, and a
+// misspelt key is an error rather than a silently ignored setting.
+func decodeYAML(r io.Reader, cfg *Config) error {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return errors.New(strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	byKey := map[string]Setting{}
+	for _, s := range cfg.Settings() {
+		byKey[s.Key] = s
+	}
+	return applyNode(doc.Content[0], "", byKey)
+}
+
+func applyNode(n *yaml.Node, prefix string, byKey map[string]Setting) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: %s must be a mapping of settings", n.Line, nameOr(prefix, "the document"))
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := k.Value
+		if prefix != "" {
+			key = prefix + "." + key
+		}
+		if v.Kind == yaml.MappingNode {
+			if err := applyNode(v, key, byKey); err != nil {
+				return err
+			}
+			continue
+		}
+		s, ok := byKey[key]
+		if !ok {
+			return fmt.Errorf("line %d: unknown setting %q", k.Line, key)
+		}
+		if v.Kind != yaml.ScalarNode {
+			return fmt.Errorf("line %d: %s must be a single value", v.Line, key)
+		}
+		if err := s.set(v.Value); err != nil {
+			return fmt.Errorf("line %d: %s: %v", v.Line, key, err)
+		}
+	}
+	return nil
+}
+
+func nameOr(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// ParseYAML decodes a YAML document over the defaults (used for tests of
+// default.yaml and by operators' tooling).
+func ParseYAML(b []byte) (Config, error) {
+	cfg := Defaults()
+	err := decodeYAML(bytes.NewReader(b), &cfg)
+	return cfg, err
+}
+
+// Validate checks every setting and returns a *SettingError naming the first
+// bad one.
+func (c *Config) Validate() error {
+	for _, s := range c.Settings() {
+		if s.check == nil {
+			continue
+		}
+		if err := s.check(); err != nil {
+			return &SettingError{Setting: s.Env + " (" + s.Key + ")", Msg: err.Error()}
+		}
+	}
+	return nil
+}
+
+// Location is the city's time zone. Call after Validate.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Postgres reports whether the catalog is PostgreSQL rather than SQLite.
+func (c *Config) Postgres() bool { return IsPostgresURL(c.DatabaseURL) }
+
+// IsPostgresURL reports whether u selects PostgreSQL.
+func IsPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	if host != "" && net.ParseIP(host) == nil && host != "localhost" {
+		return fmt.Errorf("%q: host must be an IP address or localhost", addr)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("%q: port must be 0-65535", addr)
+	}
+	return nil
+}
+
+func checkDatabaseURL(u string) error {
+	if u == "" {
+		return nil
+	}
+	if !IsPostgresURL(u) {
+		return errors.New("must be empty (SQLite in the data dir) or a postgres:// URL")
+	}
+	if _, err := url.Parse(u); err != nil {
+		return errors.New("not a valid URL") // never echo the URL: it may hold a password
+	}
+	return nil
+}
+
+func checkEndpoint(u string) error {
+	if u == "" {
+		return nil
+	}
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", u)
+	}
+	return nil
+}
+
+func oneOf(v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
+}
+
+func positive[T int | int64 | time.Duration](v T) error {
+	if v <= 0 {
+		return fmt.Errorf("must be greater than zero, got %v", v)
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Setting is one configurable value: its YAML key, environment variable,
+// command-line flag and documentation. Settings returns the table that drives
+// the environment layer, the flags, validation and the README's config table.
+type Setting struct {
+	Key    string // dotted YAML path, e.g. "s3.bucket"
+	Env    string // environment variable
+	Flag   string // command-line flag of serve
+	Usage  string
+	Secret bool // may also come from Env+"_FILE"; never printed
+
+	ptr   any
+	check func() error
+}
+
+// Value returns the setting's current value as text (secrets masked).
+func (s Setting) Value() string {
+	if s.Secret {
+		if s.String() == "" {
+			return ""
+		}
+		return "[set]"
+	}
+	return s.String()
+}
+
+// String returns the setting's current value as text.
+func (s Setting) String() string {
+	switch p := s.ptr.(type) {
+	case *string:
+		return *p
+	case *int:
+		return strconv.Itoa(*p)
+	case *int64:
+		return strconv.FormatInt(*p, 10)
+	case *bool:
+		return strconv.FormatBool(*p)
+	case *time.Duration:
+		return p.String()
+	}
+	return ""
+}
+
+// Set parses text into the setting.
+func (s Setting) Set(v string) error { return s.set(v) }
+
+func (s Setting) set(v string) error {
+	switch p := s.ptr.(type) {
+	case *string:
+		*p = v
+	case *int:
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*p = n
+	case *int64:
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*p = n
+	case *bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		*p = b
+	case *time.Duration:
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as 30s or 5m", v)
+		}
+		*p = d
+	default:
+		return errors.New("unsupported setting type")
+	}
+	return nil
+}
+
+// Settings lists every setting of c, bound to c's fields.
+func (c *Config) Settings() []Setting {
+	return []Setting{
+		{Key: "data_dir", Env: "CIVICARCHIVE_DATA_DIR", Flag: "data-dir", ptr: &c.DataDir,
+			Usage: "directory for the SQLite catalog, local blobs and the search index",
+			check: func() error {
+				if strings.TrimSpace(c.DataDir) == "" {
+					return errors.New("must not be empty")
+				}
+				return nil
+			}},
+		{Key: "listen", Env: "CIVICARCHIVE_LISTEN", Flag: "listen", ptr: &c.Listen,
+			Usage: "address the web server listens on (host:port; port 0 picks a free one)",
+			check: func() error { return checkListen(c.Listen) }},
+		{Key: "database_url", Env: "CIVICARCHIVE_DATABASE_URL", Flag: "database-url", ptr: &c.DatabaseURL, Secret: true,
+			Usage: "empty: SQLite in the data dir; postgres://user:pass@host/db: PostgreSQL",
+			check: func() error { return checkDatabaseURL(c.DatabaseURL) }},
+		{Key: "scheduler", Env: "CIVICARCHIVE_SCHEDULER", Flag: "scheduler", ptr: &c.Scheduler,
+			Usage: "on: run scheduled captures; off: only captures started through the API",
+			check: func() error { return oneOf(c.Scheduler, "on", "off") }},
+		{Key: "time_zone", Env: "CIVICARCHIVE_TIME_ZONE", Flag: "time-zone", ptr: &c.TimeZone,
+			Usage: "the city's IANA time zone; decides the day a request was received",
+			check: func() error {
+				if c.TimeZone == "" {
+					return errors.New("must not be empty")
+				}
+				_, err := time.LoadLocation(c.TimeZone)
+				if err != nil {
+					return fmt.Errorf("%q is not an IANA time zone", c.TimeZone)
+				}
+				return nil
+			}},
+		{Key: "log.level", Env: "CIVICARCHIVE_LOG_LEVEL", Flag: "log-level", ptr: &c.Log.Level,
+			Usage: "debug, info, warn or error",
+			check: func() error { return oneOf(c.Log.Level, "debug", "info", "warn", "error") }},
+		{Key: "log.format", Env: "CIVICARCHIVE_LOG_FORMAT", Flag: "log-format", ptr: &c.Log.Format,
+			Usage: "text or json",
+			check: func() error { return oneOf(c.Log.Format, "text", "json") }},
+		{Key: "http.read_timeout", Env: "CIVICARCHIVE_HTTP_READ_TIMEOUT", Flag: "http-read-timeout", ptr: &c.HTTP.ReadTimeout,
+			Usage: "longest time to read a whole request", check: func() error { return positive(c.HTTP.ReadTimeout) }},
+		{Key: "http.read_header_timeout", Env: "CIVICARCHIVE_HTTP_READ_HEADER_TIMEOUT", Flag: "http-read-header-timeout", ptr: &c.HTTP.ReadHeaderTimeout,
+			Usage: "longest time to read request headers", check: func() error { return positive(c.HTTP.ReadHeaderTimeout) }},
+		{Key: "http.write_timeout", Env: "CIVICARCHIVE_HTTP_WRITE_TIMEOUT", Flag: "http-write-timeout", ptr: &c.HTTP.WriteTimeout,
+			Usage: "longest time to write a response (bundle downloads included)", check: func() error { return positive(c.HTTP.WriteTimeout) }},
+		{Key: "http.idle_timeout", Env: "CIVICARCHIVE_HTTP_IDLE_TIMEOUT", Flag: "http-idle-timeout", ptr: &c.HTTP.IdleTimeout,
+			Usage: "how long an idle keep-alive connection stays open", check: func() error { return positive(c.HTTP.IdleTimeout) }},
+		{Key: "http.shutdown_timeout", Env: "CIVICARCHIVE_HTTP_SHUTDOWN_TIMEOUT", Flag: "http-shutdown-timeout", ptr: &c.HTTP.ShutdownTimeout,
+			Usage: "how long shutdown waits for requests in flight", check: func() error { return positive(c.HTTP.ShutdownTimeout) }},
+		{Key: "http.max_header_bytes", Env: "CIVICARCHIVE_HTTP_MAX_HEADER_BYTES", Flag: "http-max-header-bytes", ptr: &c.HTTP.MaxHeaderBytes,
+			Usage: "largest request header block accepted", check: func() error { return positive(c.HTTP.MaxHeaderBytes) }},
+		{Key: "http.max_body_bytes", Env: "CIVICARCHIVE_HTTP_MAX_BODY_BYTES", Flag: "http-max-body-bytes", ptr: &c.HTTP.MaxBodyBytes,
+			Usage: "largest request body accepted (413 above)", check: func() error { return positive(c.HTTP.MaxBodyBytes) }},
+		{Key: "database.max_open_conns", Env: "CIVICARCHIVE_DATABASE_MAX_OPEN_CONNS", Flag: "database-max-open-conns", ptr: &c.Database.MaxOpenConns,
+			Usage: "connection pool size (PostgreSQL; SQLite uses its own limits)", check: func() error { return positive(c.Database.MaxOpenConns) }},
+		{Key: "database.busy_timeout", Env: "CIVICARCHIVE_DATABASE_BUSY_TIMEOUT", Flag: "database-busy-timeout", ptr: &c.Database.BusyTimeout,
+			Usage: "how long SQLite waits for a lock before failing", check: func() error { return positive(c.Database.BusyTimeout) }},
+		{Key: "s3.endpoint", Env: "CIVICARCHIVE_S3_ENDPOINT", Flag: "s3-endpoint", ptr: &c.S3.Endpoint,
+			Usage: "S3 endpoint URL (empty: AWS); for MinIO, versitygw, Ceph", check: func() error { return checkEndpoint(c.S3.Endpoint) }},
+		{Key: "s3.bucket", Env: "CIVICARCHIVE_S3_BUCKET", Flag: "s3-bucket", ptr: &c.S3.Bucket,
+			Usage: "bucket for blobs; empty keeps blobs in the data dir"},
+		{Key: "s3.region", Env: "CIVICARCHIVE_S3_REGION", Flag: "s3-region", ptr: &c.S3.Region,
+			Usage: "S3 region", check: func() error {
+				if c.S3.Bucket != "" && c.S3.Region == "" {
+					return errors.New("must be set when s3.bucket is set")
+				}
+				return nil
+			}},
+		{Key: "s3.path_style", Env: "CIVICARCHIVE_S3_PATH_STYLE", Flag: "s3-path-style", ptr: &c.S3.PathStyle,
+			Usage: "path-style addressing (needed by most S3-compatible servers)"},
+		{Key: "s3.prefix", Env: "CIVICARCHIVE_S3_PREFIX", Flag: "s3-prefix", ptr: &c.S3.Prefix,
+			Usage: "key prefix inside the bucket", check: func() error {
+				if strings.HasPrefix(c.S3.Prefix, "/") || strings.Contains(c.S3.Prefix, "..") {
+					return fmt.Errorf("%q must be relative, without ..", c.S3.Prefix)
+				}
+				return nil
+			}},
+		{Key: "s3.retention_days", Env: "CIVICARCHIVE_S3_RETENTION_DAYS", Flag: "s3-retention-days", ptr: &c.S3.RetentionDays,
+			Usage: "0: off; N: every new object gets Object Lock COMPLIANCE retention of N days (bucket must have Object Lock)",
+			check: func() error {
+				if c.S3.RetentionDays < 0 {
+					return fmt.Errorf("must be 0 or more, got %d", c.S3.RetentionDays)
+				}
+				return nil
+			}},
+		{Key: "s3.multipart_threshold", Env: "CIVICARCHIVE_S3_MULTIPART_THRESHOLD", Flag: "s3-multipart-threshold", ptr: &c.S3.MultipartThreshold,
+			Usage: "objects larger than this many bytes upload in parts",
+			check: func() error {
+				if c.S3.MultipartThreshold < 5<<20 {
+					return fmt.Errorf("must be at least 5242880 (S3's smallest part), got %d", c.S3.MultipartThreshold)
+				}
+				return nil
+			}},
+		{Key: "auth.session_ttl", Env: "CIVICARCHIVE_AUTH_SESSION_TTL", Flag: "auth-session-ttl", ptr: &c.Auth.SessionTTL,
+			Usage: "how long a login session lasts", check: func() error { return positive(c.Auth.SessionTTL) }},
+		{Key: "auth.cookie_secure", Env: "CIVICARCHIVE_AUTH_COOKIE_SECURE", Flag: "auth-cookie-secure", ptr: &c.Auth.CookieSecure,
+			Usage: "send session cookies only over HTTPS (set true behind TLS)"},
+	}
+}

@@ -1,0 +1,102 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// SchemaMigration records one applied migration.
+type SchemaMigration struct {
+	Version   int    `gorm:"primaryKey;autoIncrement:false"`
+	Name      string `gorm:"size:255;not null"`
+	AppliedAt time.Time
+}
+
+// migration is one numbered schema step. Steps are append-only: a released
+// step is never edited; a change to the schema is a new step.
+type migration struct {
+	version int
+	name    string
+	up      func(tx *gorm.DB) error
+}
+
+var migrations = []migration{
+	{1, "initial schema", func(tx *gorm.DB) error {
+		// Order matters: referenced tables first.
+		err := tx.Migrator().CreateTable(
+			&User{}, &APIToken{}, &Session{},
+			&Account{}, &Custodian{}, &DesignatedUser{},
+			&CaptureRun{}, &ProfileSnapshot{},
+			&Item{}, &Version{}, &Media{},
+			&Request{}, &Hold{}, &Export{},
+			&CustodyEvent{}, &CustodyHead{},
+		)
+		if err != nil {
+			return err
+		}
+		// The head row exists from the start, so appends only ever lock it.
+		return tx.Create(&CustodyHead{ID: 1, Seq: 0, Hash: GenesisHash}).Error
+	}},
+}
+
+// SchemaVersion is the newest migration this binary knows.
+func SchemaVersion() int { return migrations[len(migrations)-1].version }
+
+// Migrate applies pending migrations, each in its own transaction, and
+// refuses a database whose schema is newer than this binary.
+func (c *Catalog) Migrate(ctx context.Context) error {
+	db := c.gdb(ctx)
+	if err := db.AutoMigrate(&SchemaMigration{}); err != nil {
+		return fmt.Errorf("storage: migrate: create schema_migrations: %w", err)
+	}
+	if c.dialect == "postgres" {
+		// Two replicas starting together must not both run a step.
+		return db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(7418267301)").Error; err != nil {
+				return fmt.Errorf("storage: migrate: lock: %w", err)
+			}
+			return c.migrate(tx)
+		})
+	}
+	return c.migrate(db)
+}
+
+func (c *Catalog) migrate(db *gorm.DB) error {
+	var applied []SchemaMigration
+	if err := db.Order("version").Find(&applied).Error; err != nil {
+		return fmt.Errorf("storage: migrate: read versions: %w", err)
+	}
+	done := map[int]bool{}
+	for _, a := range applied {
+		done[a.Version] = true
+		if a.Version > SchemaVersion() {
+			return fmt.Errorf("storage: migrate: database schema version %d is newer than this program's %d; run a newer civicarchive", a.Version, SchemaVersion())
+		}
+	}
+	for _, m := range migrations {
+		if done[m.version] {
+			continue
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := m.up(tx); err != nil {
+				return err
+			}
+			return tx.Create(&SchemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().UTC()}).Error
+		})
+		if err != nil {
+			return fmt.Errorf("storage: migrate: step %d (%s): %w", m.version, m.name, err)
+		}
+		c.log.Info("schema migrated", "version", m.version, "name", m.name)
+	}
+	return nil
+}
+
+// AppliedVersion returns the newest migration recorded in the database.
+func (c *Catalog) AppliedVersion(ctx context.Context) (int, error) {
+	var v int
+	err := c.gdb(ctx).Model(&SchemaMigration{}).Select("COALESCE(MAX(version), 0)").Scan(&v).Error
+	return v, err
+}

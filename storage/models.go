@@ -1,0 +1,271 @@
+package storage
+
+import "time"
+
+// Roles a user or API token can hold.
+const (
+	RoleAdmin       = "admin"
+	RoleCoordinator = "coordinator"
+	RoleClerk       = "clerk"
+	RoleLegal       = "legal"
+)
+
+// Roles lists every role, in order of the contract.
+var Roles = []string{RoleAdmin, RoleCoordinator, RoleClerk, RoleLegal}
+
+// ValidRole reports whether r is one of Roles.
+func ValidRole(r string) bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Account is an official city social media account that gets captured.
+type Account struct {
+	ID                uint64 `gorm:"primaryKey"`
+	Platform          string `gorm:"size:16;not null;uniqueIndex:ux_accounts_identity"`
+	Handle            string `gorm:"size:512;not null;uniqueIndex:ux_accounts_identity"`
+	NativeID          string `gorm:"size:255;not null;uniqueIndex:ux_accounts_identity"`
+	Department        string `gorm:"size:255;not null;default:''"`
+	DisplayName       string `gorm:"size:255;not null;default:''"`
+	ProfileURL        string `gorm:"size:2048;not null;default:''"`
+	APIBase           string `gorm:"size:2048;not null;default:''"`
+	CredentialEnc     []byte // AES-GCM sealed; never returned by the API
+	Schedule          string `gorm:"size:128;not null;default:''"`
+	FullSweepSchedule string `gorm:"size:128;not null;default:''"`
+	Status            string `gorm:"size:16;not null;default:'active'"`   // active, paused, deactivated
+	Approval          string `gorm:"size:16;not null;default:'approved'"` // approved, pending, rejected
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// Custodian is a named person responsible for an account (policy 3.5.3).
+type Custodian struct {
+	ID        uint64 `gorm:"primaryKey"`
+	AccountID uint64 `gorm:"not null;index"`
+	Account   Account
+	Name      string `gorm:"size:255;not null"`
+	Title     string `gorm:"size:255;not null;default:''"`
+	Email     string `gorm:"size:320;not null;default:''"`
+	CreatedAt time.Time
+}
+
+// DesignatedUser is an employee allowed to act on an account (policy 3.2.1).
+type DesignatedUser struct {
+	ID             uint64 `gorm:"primaryKey"`
+	AccountID      uint64 `gorm:"not null;index"`
+	Account        Account
+	Name           string `gorm:"size:255;not null"`
+	Email          string `gorm:"size:320;not null;default:''"`
+	Capability     string `gorm:"size:16;not null"` // publish, edit, comment, view
+	PolicyVersion  string `gorm:"size:64;not null;default:''"`
+	AcknowledgedAt *time.Time
+	CreatedAt      time.Time
+}
+
+// Item is a post, a comment or a reply, as first and last seen.
+type Item struct {
+	ID                uint64 `gorm:"primaryKey"`
+	AccountID         uint64 `gorm:"not null;uniqueIndex:ux_items_native,priority:2;index"`
+	Account           Account
+	Platform          string  `gorm:"size:16;not null;uniqueIndex:ux_items_native,priority:1"`
+	NativeID          string  `gorm:"size:512;not null;uniqueIndex:ux_items_native,priority:3"`
+	Kind              string  `gorm:"size:16;not null"` // post, comment, reply
+	ParentID          *uint64 `gorm:"index"`
+	RootID            *uint64 `gorm:"index"`
+	ParentNativeID    string  `gorm:"size:512;not null;default:''"`
+	AuthorID          string  `gorm:"size:255;not null;default:''"`
+	AuthorName        string  `gorm:"size:512;not null;default:''"`
+	URL               string  `gorm:"size:2048;not null;default:''"`
+	Text              string  `gorm:"not null;default:''"` // text of the current version
+	PlatformCreatedAt *time.Time
+	PlatformEditedAt  *time.Time
+	FirstSeenAt       time.Time `gorm:"not null"`
+	LastSeenAt        time.Time `gorm:"not null"`
+	DeletedAt         *time.Time
+	Hidden            bool   `gorm:"not null;default:false"`
+	VersionCount      int    `gorm:"not null;default:0"`
+	ChangeSeq         uint64 `gorm:"not null;default:0;index"` // bumped on every change; the search index follows it
+}
+
+// Version is one distinct content of an item. Nothing is overwritten.
+type Version struct {
+	ID            uint64 `gorm:"primaryKey"`
+	ItemID        uint64 `gorm:"not null;uniqueIndex:ux_versions_seq,priority:1"`
+	Item          Item
+	Seq           int        `gorm:"not null;uniqueIndex:ux_versions_seq,priority:2"`
+	SHA256        string     `gorm:"column:sha256;size:64;not null;index"`
+	NormalizedKey string     `gorm:"size:128;not null"` // blob key of the normalised JSON
+	RawKey        string     `gorm:"size:128;not null"` // blob key of the raw response it came from
+	Text          string     `gorm:"not null;default:''"`
+	EditMarker    string     `gorm:"size:255;not null;default:''"` // the platform's own edit marker, if any
+	CaptureRunID  *uint64    `gorm:"index"`
+	CaptureRun    CaptureRun `gorm:"constraint:OnDelete:RESTRICT"`
+	CapturedAt    time.Time  `gorm:"not null"`
+}
+
+// Media is one attachment's bytes.
+type Media struct {
+	ID          uint64 `gorm:"primaryKey"`
+	ItemID      uint64 `gorm:"not null;uniqueIndex:ux_media_item_sha,priority:1"`
+	Item        Item
+	VersionID   *uint64 `gorm:"index"`
+	URL         string  `gorm:"size:4096;not null;default:''"`
+	SHA256      string  `gorm:"column:sha256;size:64;not null;uniqueIndex:ux_media_item_sha,priority:2"`
+	BlobKey     string  `gorm:"size:128;not null"`
+	ContentType string  `gorm:"size:255;not null;default:''"`
+	Size        int64   `gorm:"not null"`
+	CapturedAt  time.Time
+}
+
+// CaptureRun records one capture of one account.
+type CaptureRun struct {
+	ID            uint64 `gorm:"primaryKey"`
+	AccountID     uint64 `gorm:"not null;index"`
+	Account       Account
+	Kind          string `gorm:"size:16;not null"`  // incremental, full
+	Status        string `gorm:"size:16;not null"`  // running, succeeded, failed, partial
+	Trigger       string `gorm:"size:16;not null;default:'schedule'"` // schedule, api, catch_up
+	StartedAt     time.Time
+	FinishedAt    *time.Time
+	Posts         int    `gorm:"not null;default:0"`
+	Comments      int    `gorm:"not null;default:0"`
+	New           int    `gorm:"column:new_items;not null;default:0"`
+	Changed       int    `gorm:"not null;default:0"`
+	Deleted       int    `gorm:"not null;default:0"`
+	MediaCount    int    `gorm:"column:media;not null;default:0"`
+	Errors        string `gorm:"not null;default:'[]'"` // JSON array of strings
+	RedactionRule string `gorm:"size:255;not null;default:''"`
+}
+
+// ProfileSnapshot is the account's profile as captured in one run.
+type ProfileSnapshot struct {
+	ID           uint64 `gorm:"primaryKey"`
+	AccountID    uint64 `gorm:"not null;index"`
+	Account      Account
+	CaptureRunID uint64 `gorm:"not null;index"`
+	CaptureRun   CaptureRun
+	SHA256       string `gorm:"column:sha256;size:64;not null"`
+	BlobKey      string `gorm:"size:128;not null"`
+	CapturedAt   time.Time
+}
+
+// Request is a records request (GRAMA).
+type Request struct {
+	ID              uint64 `gorm:"primaryKey"`
+	TrackingNumber  string `gorm:"size:32;not null;uniqueIndex"`
+	Name            string `gorm:"size:255;not null"`
+	Email           string `gorm:"size:320;not null;default:''"`
+	Phone           string `gorm:"size:64;not null"`
+	MailingAddress  string `gorm:"not null"`
+	Description     string `gorm:"not null"`
+	DateFrom        string `gorm:"size:10;not null;default:''"` // YYYY-MM-DD
+	DateTo          string `gorm:"size:10;not null;default:''"`
+	Expedited       bool   `gorm:"not null;default:false"`
+	ExpeditedReason string `gorm:"not null;default:''"`
+	FeeWaiver       bool   `gorm:"not null;default:false"`
+	FeeWaiverBasis  string `gorm:"not null;default:''"`
+	DeliveryFormat  string `gorm:"size:32;not null;default:''"`
+	ReceivedAt      time.Time
+	DueDate         string `gorm:"size:10;not null"` // YYYY-MM-DD in the city's time zone
+	CalendarVersion string `gorm:"size:64;not null"`
+	Status          string `gorm:"size:32;not null;index"`
+	AssigneeID      *uint64
+	Assignee        *User
+	Response        string `gorm:"not null;default:''"`
+	FeesCents       int64  `gorm:"not null;default:0"`
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Hold is a legal hold: its items can never be disposed while it stands.
+type Hold struct {
+	ID         uint64 `gorm:"primaryKey"`
+	Matter     string `gorm:"size:255;not null"`
+	ScopeQuery string `gorm:"not null;default:''"`
+	ScopeItems string `gorm:"not null;default:'[]'"` // JSON array of item ids
+	CreatedBy  string `gorm:"size:255;not null"`
+	CreatedAt  time.Time
+	ReleasedBy string `gorm:"size:255;not null;default:''"`
+	ReleasedAt *time.Time
+}
+
+// Export is a litigation bundle, built in the background.
+type Export struct {
+	ID           uint64 `gorm:"primaryKey"`
+	Scope        string `gorm:"not null"` // JSON: query and filters, or item ids
+	Matter       string `gorm:"size:255;not null;default:''"`
+	Status       string `gorm:"size:16;not null"` // running, ready, failed
+	CreatedBy    string `gorm:"size:255;not null"`
+	CreatedAt    time.Time
+	FinishedAt   *time.Time
+	BundleKey    string `gorm:"size:128;not null;default:''"`
+	BundleSHA256 string `gorm:"column:bundle_sha256;size:64;not null;default:''"`
+	Size         int64  `gorm:"not null;default:0"`
+	ItemCount    int    `gorm:"not null;default:0"`
+	Error        string `gorm:"not null;default:''"`
+}
+
+// User is a person who logs in to the HTML pages.
+type User struct {
+	ID           uint64 `gorm:"primaryKey"`
+	Username     string `gorm:"size:128;not null;uniqueIndex"`
+	DisplayName  string `gorm:"size:255;not null;default:''"`
+	Role         string `gorm:"size:16;not null"`
+	PasswordHash string `gorm:"size:255;not null"` // argon2id, PHC string format
+	Disabled     bool   `gorm:"not null;default:false"`
+	FailedLogins int    `gorm:"not null;default:0"`
+	LockedUntil  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// APIToken authorises JSON API calls. Only the SHA-256 of the token is kept.
+type APIToken struct {
+	ID         uint64 `gorm:"primaryKey"`
+	Name       string `gorm:"size:255;not null"`
+	Role       string `gorm:"size:16;not null"`
+	UserID     *uint64
+	TokenHash  string `gorm:"size:64;not null;uniqueIndex"`
+	Prefix     string `gorm:"size:16;not null"` // first characters, to tell tokens apart in lists
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
+}
+
+// Session is a logged-in browser. Only the SHA-256 of the cookie is kept.
+type Session struct {
+	ID        uint64 `gorm:"primaryKey"`
+	UserID    uint64 `gorm:"not null;index"`
+	User      User
+	TokenHash string `gorm:"size:64;not null;uniqueIndex"`
+	CSRFToken string `gorm:"size:64;not null"` // per-session; compared in constant time
+	CreatedAt time.Time
+	ExpiresAt time.Time `gorm:"not null;index"`
+}
+
+// CustodyEvent is one link of the append-only, hash-chained custody log.
+type CustodyEvent struct {
+	ID          uint64    `gorm:"primaryKey"`
+	Seq         uint64    `gorm:"not null;uniqueIndex"`
+	At          time.Time `gorm:"not null"`
+	Kind        string    `gorm:"size:64;not null;index"`
+	Actor       string    `gorm:"size:255;not null"`
+	SubjectType string    `gorm:"size:32;not null;default:''"`
+	SubjectID   string    `gorm:"size:255;not null;default:'';index"`
+	Details     string    `gorm:"not null;default:'{}'"` // JSON
+	PrevHash    string    `gorm:"size:64;not null"`
+	Hash        string    `gorm:"size:64;not null"`
+}
+
+// CustodyHead holds the newest event's seq and hash, so deleting events from
+// the end of the log is detectable too.
+type CustodyHead struct {
+	ID   uint64 `gorm:"primaryKey"`
+	Seq  uint64 `gorm:"not null"`
+	Hash string `gorm:"size:64;not null"`
+}

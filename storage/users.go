@@ -1,0 +1,242 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// ErrBadCredentials is returned for a wrong username, password or token. It
+// never says which part was wrong.
+var ErrBadCredentials = errors.New("storage: bad credentials")
+
+// argon2id parameters: RFC 9106's second recommended option (64 MiB, 3 passes).
+const (
+	argonTime    = 3
+	argonMemory  = 64 * 1024
+	argonThreads = 2
+	argonKeyLen  = 32
+	argonSaltLen = 16
+)
+
+// MinPasswordLen is the shortest password accepted.
+const MinPasswordLen = 12
+
+// HashPassword returns an argon2id hash in the PHC string format.
+func HashPassword(password string) (string, error) {
+	salt := make([]byte, argonSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// CheckPassword reports whether password matches the PHC-format hash.
+func CheckPassword(hash, password string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var version int
+	var mem, iters uint32
+	var threads uint8
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &iters, &threads); err != nil {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, iters, mem, threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// NewUser is what CreateUser needs.
+type NewUser struct {
+	Username, DisplayName, Role, Password string
+}
+
+// CreateUser stores a user with a hashed password.
+func (c *Catalog) CreateUser(ctx context.Context, n NewUser) (*User, error) {
+	n.Username = strings.TrimSpace(n.Username)
+	if n.Username == "" || len(n.Username) > 128 || strings.ContainsAny(n.Username, " \t\r\n") {
+		return nil, errors.New("storage: create user: username must be 1-128 characters without spaces")
+	}
+	if !ValidRole(n.Role) {
+		return nil, fmt.Errorf("storage: create user: role %q is not one of %s", n.Role, strings.Join(Roles, ", "))
+	}
+	if utf8.RuneCountInString(n.Password) < MinPasswordLen {
+		return nil, fmt.Errorf("storage: create user: password must be at least %d characters", MinPasswordLen)
+	}
+	hash, err := HashPassword(n.Password)
+	if err != nil {
+		return nil, fmt.Errorf("storage: create user: %w", err)
+	}
+	u := &User{Username: n.Username, DisplayName: n.DisplayName, Role: n.Role, PasswordHash: hash}
+	if err := c.gdb(ctx).Create(u).Error; err != nil {
+		return nil, fmt.Errorf("storage: create user %q: %w", n.Username, mapErr(err))
+	}
+	return u, nil
+}
+
+// Authenticate checks a username and password. A wrong username costs the
+// same hashing time as a wrong password, so timing tells nothing.
+func (c *Catalog) Authenticate(ctx context.Context, username, password string) (*User, error) {
+	var u User
+	err := c.gdb(ctx).Where("username = ?", username).First(&u).Error
+	if err != nil {
+		CheckPassword(dummyHash, password)
+		if errors.Is(err, gormNotFound) {
+			return nil, ErrBadCredentials
+		}
+		return nil, fmt.Errorf("storage: authenticate: %w", err)
+	}
+	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
+		return nil, ErrBadCredentials
+	}
+	return &u, nil
+}
+
+// dummyHash is checked against when the user does not exist.
+var dummyHash = "$argon2id$v=19$m=65536,t=3,p=2$c29tZXNhbHRzb21lc2FsdA$wJ5aM1cO1G6j8Yb0cH5gx1Xyq6lbC1FhU2J5mYl2Z2o"
+
+// UserByID returns one user.
+func (c *Catalog) UserByID(ctx context.Context, id uint64) (*User, error) {
+	var u User
+	if err := c.gdb(ctx).First(&u, id).Error; err != nil {
+		return nil, fmt.Errorf("storage: user %d: %w", id, mapErr(err))
+	}
+	return &u, nil
+}
+
+// newSecret returns a random URL-safe secret with a readable prefix.
+func newSecret(prefix string) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// hashSecret is how tokens and session cookies are stored: they carry 256
+// random bits, so a plain SHA-256 cannot be brute-forced, and lookups stay
+// one indexed equality.
+func hashSecret(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// TokenPrefix starts every API token, so a leaked one is easy to recognise.
+const TokenPrefix = "cva_"
+
+// CreateToken makes an API token and returns its only plaintext copy.
+func (c *Catalog) CreateToken(ctx context.Context, name, role string, userID *uint64) (string, *APIToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", nil, errors.New("storage: create token: name is required")
+	}
+	if !ValidRole(role) {
+		return "", nil, fmt.Errorf("storage: create token: role %q is not one of %s", role, strings.Join(Roles, ", "))
+	}
+	plain, err := newSecret(TokenPrefix)
+	if err != nil {
+		return "", nil, fmt.Errorf("storage: create token: %w", err)
+	}
+	t := &APIToken{Name: name, Role: role, UserID: userID, TokenHash: hashSecret(plain), Prefix: plain[:len(TokenPrefix)+6]}
+	if err := c.gdb(ctx).Create(t).Error; err != nil {
+		return "", nil, fmt.Errorf("storage: create token: %w", mapErr(err))
+	}
+	return plain, t, nil
+}
+
+// TokenByPlain finds a live (not revoked, not expired) token.
+func (c *Catalog) TokenByPlain(ctx context.Context, plain string) (*APIToken, error) {
+	if !strings.HasPrefix(plain, TokenPrefix) {
+		return nil, ErrBadCredentials
+	}
+	var t APIToken
+	err := c.gdb(ctx).Where("token_hash = ?", hashSecret(plain)).First(&t).Error
+	if errors.Is(err, gormNotFound) {
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: token: %w", err)
+	}
+	now := time.Now().UTC()
+	if t.RevokedAt != nil || (t.ExpiresAt != nil && now.After(*t.ExpiresAt)) {
+		return nil, ErrBadCredentials
+	}
+	return &t, nil
+}
+
+// CreateSession starts a login session and returns its cookie value.
+func (c *Catalog) CreateSession(ctx context.Context, userID uint64, ttl time.Duration) (string, *Session, error) {
+	plain, err := newSecret("")
+	if err != nil {
+		return "", nil, err
+	}
+	csrf, err := newSecret("")
+	if err != nil {
+		return "", nil, err
+	}
+	now := time.Now().UTC()
+	s := &Session{UserID: userID, TokenHash: hashSecret(plain), CSRFToken: csrf, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if err := c.gdb(ctx).Create(s).Error; err != nil {
+		return "", nil, fmt.Errorf("storage: create session: %w", mapErr(err))
+	}
+	return plain, s, nil
+}
+
+// SessionByPlain finds a live session with its user.
+func (c *Catalog) SessionByPlain(ctx context.Context, plain string) (*Session, error) {
+	if plain == "" {
+		return nil, ErrBadCredentials
+	}
+	var s Session
+	err := c.gdb(ctx).Preload("User").Where("token_hash = ? AND expires_at > ?", hashSecret(plain), time.Now().UTC()).First(&s).Error
+	if errors.Is(err, gormNotFound) {
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: session: %w", err)
+	}
+	if s.User.Disabled {
+		return nil, ErrBadCredentials
+	}
+	return &s, nil
+}
+
+// DeleteSession ends a session (logout).
+func (c *Catalog) DeleteSession(ctx context.Context, plain string) error {
+	return c.gdb(ctx).Where("token_hash = ?", hashSecret(plain)).Delete(&Session{}).Error
+}
+
+// PurgeExpiredSessions deletes sessions past their expiry and says how many.
+func (c *Catalog) PurgeExpiredSessions(ctx context.Context) (int64, error) {
+	res := c.gdb(ctx).Where("expires_at <= ?", time.Now().UTC()).Delete(&Session{})
+	return res.RowsAffected, res.Error
+}
+
+// ListUsers returns every user, by username.
+func (c *Catalog) ListUsers(ctx context.Context) ([]User, error) {
+	var us []User
+	err := c.gdb(ctx).Order("username").Find(&us).Error
+	return us, err
+}
