@@ -95,7 +95,7 @@ func (s *Server) identify(c *gin.Context, html bool) (*Identity, error) {
 		if !ok {
 			return nil, storage.ErrBadCredentials
 		}
-		t, err := s.Catalog.TokenByPlain(c, strings.TrimSpace(plain))
+		t, err := s.Catalog.TokenByPlain(c.Request.Context(), strings.TrimSpace(plain))
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +109,7 @@ func (s *Server) identify(c *gin.Context, html bool) (*Identity, error) {
 	if err != nil || cookie == "" {
 		return nil, nil
 	}
-	sess, err := s.Catalog.SessionByPlain(c, cookie)
+	sess, err := s.Catalog.SessionByPlain(c.Request.Context(), cookie)
 	if err != nil {
 		if errors.Is(err, storage.ErrBadCredentials) {
 			return nil, nil // stale cookie: treat as signed out

@@ -12,7 +12,7 @@ import (
 // custodyVerify walks the custody log's hash chain and says whether it is
 // intact, naming the first broken event otherwise.
 func (s *Server) custodyVerify(c *gin.Context) {
-	n, err := s.Catalog.VerifyCustody(c)
+	n, err := s.Catalog.VerifyCustody(c.Request.Context())
 	var ce *storage.ChainError
 	switch {
 	case errors.As(err, &ce):

@@ -39,7 +39,7 @@ func (s *Server) readyz(c *gin.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(c, 3*time.Second)
+			ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 			defer cancel()
 			start := time.Now()
 			err := ch.fn(ctx)

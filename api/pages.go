@@ -62,7 +62,7 @@ func (s *Server) login(c *gin.Context) {
 		again(http.StatusForbidden, "Your form expired. Please try again.")
 		return
 	}
-	u, err := s.Catalog.Authenticate(c, username, c.PostForm("password"))
+	u, err := s.Catalog.Authenticate(c.Request.Context(), username, c.PostForm("password"))
 	if errors.Is(err, storage.ErrBadCredentials) {
 		s.Log.Info("login failed", "username_len", len(username))
 		again(http.StatusUnauthorized, "Wrong username or password.")
@@ -72,7 +72,7 @@ func (s *Server) login(c *gin.Context) {
 		s.internal(c, "login", err)
 		return
 	}
-	cookie, _, err := s.Catalog.CreateSession(c, u.ID, s.SessionTTL)
+	cookie, _, err := s.Catalog.CreateSession(c.Request.Context(), u.ID, s.SessionTTL)
 	if err != nil {
 		s.internal(c, "create session", err)
 		return
@@ -89,7 +89,7 @@ func (s *Server) logout(c *gin.Context) {
 		return
 	}
 	if cookie, err := c.Cookie(sessionCookie); err == nil {
-		if err := s.Catalog.DeleteSession(c, cookie); err != nil {
+		if err := s.Catalog.DeleteSession(c.Request.Context(), cookie); err != nil {
 			s.internal(c, "logout", err)
 			return
 		}

@@ -72,7 +72,9 @@ func New(d Deps) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{Deps: d, engine: gin.New(), pages: pages}
 	s.engine.HandleMethodNotAllowed = true
-	s.engine.ContextWithFallback = true // c.Done/c.Err follow the request's context
+	// Handlers pass c.Request.Context() to storage, never c itself: gin
+	// recycles Contexts after the request, and the SQLite driver watches
+	// ctx.Done() from its own goroutine.
 	s.engine.Use(s.recoverPanics, s.observe, securityHeaders, s.limitBody)
 	static, _ := fs.Sub(staticFS, "static")
 	s.engine.StaticFS("/static", http.FS(static))

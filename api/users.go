@@ -18,7 +18,7 @@ type userJSON struct {
 }
 
 func (s *Server) listUsers(c *gin.Context) {
-	users, err := s.Catalog.ListUsers(c)
+	users, err := s.Catalog.ListUsers(c.Request.Context())
 	if err != nil {
 		s.internal(c, "list users", err)
 		return
