@@ -134,3 +134,22 @@ func TestSecretNeverEchoed(t *testing.T) {
 		}
 	}
 }
+
+// The README's config table must list every setting with its real default.
+func TestREADMEConfigTable(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Defaults()
+	for _, s := range cfg.Settings() {
+		def := s.String()
+		if def == "" {
+			def = "(empty)"
+		}
+		row := "| `" + s.Key + "` | `" + s.Env + "` | `--" + s.Flag + "` | `" + def + "` |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README config table lacks or misstates: %s", row)
+		}
+	}
+}
