@@ -126,8 +126,8 @@ type CaptureRun struct {
 	ID            uint64 `gorm:"primaryKey"`
 	AccountID     uint64 `gorm:"not null;index"`
 	Account       Account
-	Kind          string `gorm:"size:16;not null"`  // incremental, full
-	Status        string `gorm:"size:16;not null"`  // running, succeeded, failed, partial
+	Kind          string `gorm:"size:16;not null"`                    // incremental, full
+	Status        string `gorm:"size:16;not null"`                    // running, succeeded, failed, partial
 	Trigger       string `gorm:"size:16;not null;default:'schedule'"` // schedule, api, catch_up
 	StartedAt     time.Time
 	FinishedAt    *time.Time
