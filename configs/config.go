@@ -5,6 +5,8 @@ package configs
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
 
@@ -38,6 +41,19 @@ type Config struct {
 	Database    Database `yaml:"database"`
 	S3          S3       `yaml:"s3"`
 	Auth        Auth     `yaml:"auth"`
+	SecretKey   string   `yaml:"secret_key"`
+	Capture     Capture  `yaml:"capture"`
+}
+
+// Capture configures the archiver's schedules and limits.
+type Capture struct {
+	IncrementalSchedule string        `yaml:"incremental_schedule"`
+	FullSchedule        string        `yaml:"full_schedule"`
+	Concurrency         int           `yaml:"concurrency"`
+	RunTimeout          time.Duration `yaml:"run_timeout"`
+	RecentWindow        time.Duration `yaml:"recent_window"`
+	PerHostRPS          int           `yaml:"per_host_rps"`
+	MaxPageBytes        int64         `yaml:"max_page_bytes"`
 }
 
 // Log configures log/slog output.
@@ -102,6 +118,15 @@ func Defaults() Config {
 		Database: Database{MaxOpenConns: 10, BusyTimeout: 10 * time.Second},
 		S3:       S3{Region: "us-east-1", MultipartThreshold: 64 << 20},
 		Auth:     Auth{SessionTTL: 12 * time.Hour},
+		Capture: Capture{
+			IncrementalSchedule: "@every 15m",
+			FullSchedule:        "0 3 * * *",
+			Concurrency:         2,
+			RunTimeout:          time.Hour,
+			RecentWindow:        72 * time.Hour,
+			PerHostRPS:          5,
+			MaxPageBytes:        32 << 20,
+		},
 	}
 }
 
@@ -298,6 +323,26 @@ func checkEndpoint(u string) error {
 	p, err := url.Parse(u)
 	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 		return fmt.Errorf("%q is not an http(s) URL", u)
+	}
+	return nil
+}
+
+func checkSecretKey(k string) error {
+	if k == "" {
+		return nil
+	}
+	if b, err := hex.DecodeString(k); err == nil && len(b) == 32 {
+		return nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(k); err == nil && len(b) == 32 {
+		return nil
+	}
+	return errors.New("must be 64 hex characters (or base64 of 32 bytes); generate one with: openssl rand -hex 32")
+}
+
+func checkCron(spec string) error {
+	if _, err := cron.ParseStandard(spec); err != nil {
+		return fmt.Errorf("%q is not a cron schedule: %v", spec, err)
 	}
 	return nil
 }

@@ -16,7 +16,10 @@ type SchemaMigration struct {
 }
 
 // migration is one numbered schema step. Steps are append-only: a released
-// step is never edited; a change to the schema is a new step.
+// step is never edited; a change to the schema is a new step. Step 1 creates
+// the tables from the current models, so later steps must check before they
+// add (Migrator().HasColumn / HasIndex): on a new database step 1 already
+// made what they add.
 type migration struct {
 	version int
 	name    string

@@ -38,8 +38,15 @@ type Account struct {
 	FullSweepSchedule string `gorm:"size:128;not null;default:''"`
 	Status            string `gorm:"size:16;not null;default:'active'"`   // active, paused, deactivated
 	Approval          string `gorm:"size:16;not null;default:'approved'"` // approved, pending, rejected
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// Capture health: unhealthy after an auth error or repeated failures.
+	Health              string `gorm:"size:16;not null;default:'unknown'"` // unknown, ok, unhealthy
+	LastError           string `gorm:"not null;default:''"`                // redacted
+	ConsecutiveFailures int    `gorm:"not null;default:0"`
+	LastRunAt           *time.Time
+	LastSuccessAt       *time.Time
+	LastFullSweepAt     *time.Time // last successful full sweep
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 // Custodian is a named person responsible for an account (policy 3.5.3).
@@ -86,9 +93,10 @@ type Item struct {
 	FirstSeenAt       time.Time `gorm:"not null"`
 	LastSeenAt        time.Time `gorm:"not null"`
 	DeletedAt         *time.Time
-	Hidden            bool   `gorm:"not null;default:false"`
-	VersionCount      int    `gorm:"not null;default:0"`
-	ChangeSeq         uint64 `gorm:"not null;default:0;index"` // bumped on every change; the search index follows it
+	Hidden            bool    `gorm:"not null;default:false"`
+	VersionCount      int     `gorm:"not null;default:0"`
+	ChangeSeq         uint64  `gorm:"not null;default:0;index"` // custody seq of its latest change; the search index follows it
+	LastSeenRunID     *uint64 `gorm:"index"`                    // the last capture run that saw it
 }
 
 // Version is one distinct content of an item. Nothing is overwritten.
@@ -113,6 +121,7 @@ type Media struct {
 	ItemID      uint64 `gorm:"not null;uniqueIndex:ux_media_item_sha,priority:1"`
 	Item        Item
 	VersionID   *uint64 `gorm:"index"`
+	NativeID    string  `gorm:"size:512;not null;default:'';index"` // the platform's media id, when it has one
 	URL         string  `gorm:"size:4096;not null;default:''"`
 	SHA256      string  `gorm:"column:sha256;size:64;not null;uniqueIndex:ux_media_item_sha,priority:2"`
 	BlobKey     string  `gorm:"size:128;not null"`

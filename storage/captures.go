@@ -1,0 +1,75 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Capture run kinds, statuses and triggers.
+const (
+	RunFull        = "full"
+	RunIncremental = "incremental"
+	RunRunning     = "running"
+	RunSucceeded   = "succeeded"
+	RunFailed      = "failed"
+	RunPartial     = "partial"
+)
+
+// StartRun records a capture run that has begun.
+func (c *Catalog) StartRun(ctx context.Context, accountID uint64, kind, trigger string) (*CaptureRun, error) {
+	r := &CaptureRun{AccountID: accountID, Kind: kind, Status: RunRunning, Trigger: trigger, StartedAt: time.Now().UTC(), Errors: "[]"}
+	if err := c.gdb(ctx).Create(r).Error; err != nil {
+		return nil, fmt.Errorf("storage: start run: %w", mapErr(err))
+	}
+	return r, nil
+}
+
+// RunCounts are the tallies of a run.
+type RunCounts struct {
+	Posts, Comments, New, Changed, Deleted, Media int
+}
+
+// FinishRun records how a run ended.
+func (c *Catalog) FinishRun(ctx context.Context, id uint64, status string, n RunCounts, errs []string, redaction string) error {
+	if errs == nil {
+		errs = []string{}
+	}
+	b, _ := json.Marshal(errs)
+	now := time.Now().UTC()
+	return c.gdb(ctx).Model(&CaptureRun{}).Where("id = ?", id).Updates(map[string]any{
+		"status": status, "finished_at": &now, "posts": n.Posts, "comments": n.Comments, "new_items": n.New,
+		"changed": n.Changed, "deleted": n.Deleted, "media": n.Media, "errors": string(b), "redaction_rule": redaction,
+	}).Error
+}
+
+// RunByID returns one capture run.
+func (c *Catalog) RunByID(ctx context.Context, id uint64) (*CaptureRun, error) {
+	var r CaptureRun
+	if err := c.gdb(ctx).First(&r, id).Error; err != nil {
+		return nil, fmt.Errorf("storage: capture run %d: %w", id, mapErr(err))
+	}
+	return &r, nil
+}
+
+// LastRun returns the account's newest run of a kind with one of the
+// statuses, or ErrNotFound.
+func (c *Catalog) LastRun(ctx context.Context, accountID uint64, kind string, statuses ...string) (*CaptureRun, error) {
+	var r CaptureRun
+	err := c.gdb(ctx).Where("account_id = ? AND kind = ? AND status IN ?", accountID, kind, statuses).Order("id DESC").First(&r).Error
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &r, nil
+}
+
+// FailInterruptedRuns marks runs left "running" by a process that died as
+// failed. Call once at start, before any run begins.
+func (c *Catalog) FailInterruptedRuns(ctx context.Context) (int64, error) {
+	now := time.Now().UTC()
+	res := c.gdb(ctx).Model(&CaptureRun{}).Where("status = ?", RunRunning).Updates(map[string]any{
+		"status": RunFailed, "finished_at": &now, "errors": `["interrupted: the process stopped during the run"]`,
+	})
+	return res.RowsAffected, res.Error
+}
