@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm/clause"
 )
 
 // Capture run kinds, statuses and triggers.
@@ -72,4 +74,19 @@ func (c *Catalog) FailInterruptedRuns(ctx context.Context) (int64, error) {
 		"status": RunFailed, "finished_at": &now, "errors": `["interrupted: the process stopped during the run"]`,
 	})
 	return res.RowsAffected, res.Error
+}
+
+// AddProfileSnapshot records the profile as captured in a run.
+func (c *Catalog) AddProfileSnapshot(ctx context.Context, accountID, runID uint64, sha, key string) error {
+	p := &ProfileSnapshot{AccountID: accountID, CaptureRunID: runID, SHA256: sha, BlobKey: key, CapturedAt: time.Now().UTC()}
+	return c.gdb(ctx).Omit(clause.Associations).Create(p).Error
+}
+
+// LatestProfile returns the newest profile snapshot of an account.
+func (c *Catalog) LatestProfile(ctx context.Context, accountID uint64) (*ProfileSnapshot, error) {
+	var p ProfileSnapshot
+	if err := c.gdb(ctx).Where("account_id = ?", accountID).Order("id DESC").First(&p).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	return &p, nil
 }
