@@ -194,9 +194,6 @@ func (a *Archiver) execute(ctx context.Context, r *storage.CaptureRun, acct *sto
 		ID: acct.ID, Platform: acct.Platform, Handle: acct.Handle, NativeID: acct.NativeID,
 		APIBase: acct.APIBase, Credential: cred,
 	}, opts, client, rn)
-	if err != nil {
-		err = errors.New(client.Redact(err.Error()))
-	}
 	a.finish(r, acct, rn, err, log)
 }
 
@@ -216,7 +213,11 @@ func (a *Archiver) finish(r *storage.CaptureRun, acct *storage.Account, rn *run,
 	defer cancel()
 	errs := rn.errors()
 	if err != nil {
-		errs = append(errs, err.Error())
+		msg := err.Error()
+		if rn.client != nil {
+			msg = rn.client.Redact(msg) // a connector may have quoted the credential
+		}
+		errs = append(errs, msg)
 	}
 	status := storage.RunSucceeded
 	switch {
