@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -46,3 +48,28 @@ func wantsHTML(c *gin.Context) bool {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// invalid answers 422 naming every offending field, sorted.
+func (s *Server) invalid(c *gin.Context, problems map[string]string) {
+	fields := make([]string, 0, len(problems))
+	for f := range problems {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	msgs := make([]string, 0, len(fields))
+	for _, f := range fields {
+		msgs = append(msgs, f+" "+problems[f])
+	}
+	s.fail(c, http.StatusUnprocessableEntity, "invalid", strings.Join(msgs, "; "), fields...)
+}
+
+// pathID reads the :id path parameter; a malformed one is a 404 (there is
+// no such thing), never a 500.
+func (s *Server) pathID(c *gin.Context) (uint64, bool) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil || id == 0 {
+		s.fail(c, http.StatusNotFound, "not_found", "no such "+strings.TrimSuffix(strings.Split(strings.TrimPrefix(c.FullPath(), "/api/v1/"), "/")[0], "s"))
+		return 0, false
+	}
+	return id, true
+}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/civicarchive/civicarchive/storage"
 )
 
 // healthz says the process is up; it checks nothing else.
@@ -60,5 +62,31 @@ func (s *Server) readyz(c *gin.Context) {
 			status, code = "unavailable", http.StatusServiceUnavailable
 		}
 	}
-	c.JSON(code, gin.H{"status": status, "checks": results})
+	c.JSON(code, gin.H{"status": status, "checks": results, "accounts": s.accountsHealth(c.Request.Context())})
+}
+
+type unhealthyAccount struct {
+	ID       uint64 `json:"id"`
+	Platform string `json:"platform"`
+	Handle   string `json:"handle"`
+}
+
+// accountsHealth lists accounts whose captures need attention. It informs;
+// it does not make the server unready.
+func (s *Server) accountsHealth(ctx context.Context) gin.H {
+	as, err := s.Catalog.ListAccounts(ctx)
+	if err != nil {
+		return gin.H{"status": "unknown"}
+	}
+	bad := []unhealthyAccount{}
+	for _, a := range as {
+		if a.Health == storage.HealthUnhealthy {
+			bad = append(bad, unhealthyAccount{a.ID, a.Platform, a.Handle})
+		}
+	}
+	status := "ok"
+	if len(bad) > 0 {
+		status = "degraded"
+	}
+	return gin.H{"status": status, "total": len(as), "unhealthy": bad}
 }

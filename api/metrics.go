@@ -1,10 +1,16 @@
 package api
 
 import (
+	"context"
+	"strconv"
+	"time"
+
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/civicarchive/civicarchive/storage"
 )
 
 // Metrics is civicarchive's Prometheus registry: its own, not the global
@@ -14,6 +20,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	jobs     *prometheus.CounterVec
+	captures *prometheus.CounterVec
 }
 
 // NewMetrics registers the Go and process collectors and civicarchive's own.
@@ -32,18 +39,62 @@ func NewMetrics(version string) *Metrics {
 			Name: "civicarchive_scheduled_job_runs_total", Help: "Scheduled job runs by job and outcome.",
 		}, []string{"job", "outcome"}),
 	}
+	m.captures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "civicarchive_capture_runs_total", Help: "Finished capture runs by platform and status (succeeded, partial, failed).",
+	}, []string{"platform", "status"})
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "civicarchive_build_info", Help: "Always 1; the version label says which build runs.",
 		ConstLabels: prometheus.Labels{"version": version},
 	})
 	build.Set(1)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.duration, m.jobs, build)
+		m.requests, m.duration, m.jobs, m.captures, build)
 	return m
 }
 
 // JobRun counts one scheduled job run; the scheduler calls it.
 func (m *Metrics) JobRun(job, outcome string) { m.jobs.WithLabelValues(job, outcome).Inc() }
+
+// CaptureRun counts one finished capture run; the archiver calls it.
+func (m *Metrics) CaptureRun(platform, status string) {
+	m.captures.WithLabelValues(platform, status).Inc()
+}
+
+// accountHealth reports each account's capture health at scrape time.
+type accountHealth struct {
+	cat     *storage.Catalog
+	healthy *prometheus.Desc
+	fails   *prometheus.Desc
+}
+
+func newAccountHealth(cat *storage.Catalog) *accountHealth {
+	labels := []string{"account_id", "platform", "handle"}
+	return &accountHealth{cat: cat,
+		healthy: prometheus.NewDesc("civicarchive_account_healthy", "1 when the account's captures work, 0 when it needs attention (auth error or repeated failures).", labels, nil),
+		fails:   prometheus.NewDesc("civicarchive_account_consecutive_failures", "Capture runs in a row that failed.", labels, nil),
+	}
+}
+
+func (h *accountHealth) Describe(ch chan<- *prometheus.Desc) { ch <- h.healthy; ch <- h.fails }
+
+func (h *accountHealth) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	as, err := h.cat.ListAccounts(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(h.healthy, err)
+		return
+	}
+	for _, a := range as {
+		v := 1.0
+		if a.Health == storage.HealthUnhealthy {
+			v = 0
+		}
+		id := strconv.FormatUint(a.ID, 10)
+		ch <- prometheus.MustNewConstMetric(h.healthy, prometheus.GaugeValue, v, id, a.Platform, a.Handle)
+		ch <- prometheus.MustNewConstMetric(h.fails, prometheus.GaugeValue, float64(a.ConsecutiveFailures), id, a.Platform, a.Handle)
+	}
+}
 
 // Registerer lets other components add their own metrics.
 func (m *Metrics) Registerer() prometheus.Registerer { return m.reg }

@@ -35,6 +35,8 @@ var (
 	anyRole   = storage.Roles
 	adminOnly = []string{storage.RoleAdmin}
 	custody   = []string{storage.RoleAdmin, storage.RoleLegal}
+	managers  = []string{storage.RoleAdmin, storage.RoleCoordinator}
+	readers   = []string{storage.RoleAdmin, storage.RoleClerk, storage.RoleLegal}
 )
 
 // Routes lists every route the server answers.
@@ -58,5 +60,12 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Path: "/api/v1/me", Access: Roles, Roles: anyRole, handler: s.me},
 		{Method: "GET", Path: "/api/v1/custody/verify", Access: Roles, Roles: custody, handler: s.custodyVerify},
 		{Method: "GET", Path: "/api/v1/users", Access: Roles, Roles: adminOnly, handler: s.listUsers},
+		{Method: "POST", Path: "/api/v1/accounts", Access: Roles, Roles: managers, handler: s.createAccount},
+		{Method: "GET", Path: "/api/v1/accounts", Access: Roles, Roles: managers, handler: s.listAccounts},
+		{Method: "GET", Path: "/api/v1/accounts/:id", Access: Roles, Roles: managers, handler: s.getAccount},
+		{Method: "POST", Path: "/api/v1/accounts/:id/captures", Access: Roles, Roles: managers, handler: s.startCapture},
+		{Method: "GET", Path: "/api/v1/captures/:id", Access: Roles, Roles: managers, handler: s.getCapture},
+		{Method: "GET", Path: "/api/v1/items", Access: Roles, Roles: readers, handler: s.listItems},
+		{Method: "GET", Path: "/api/v1/items/:id", Access: Roles, Roles: readers, handler: s.getItem},
 	}
 }

@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -15,7 +16,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/civicarchive/civicarchive/archiver"
 	"github.com/civicarchive/civicarchive/storage"
 )
 
@@ -42,6 +45,13 @@ type Deps struct {
 	SessionTTL   time.Duration
 	CookieSecure bool
 	MaxBodyBytes int64
+	// Archiver starts captures and knows the platforms' connectors.
+	Archiver *archiver.Archiver
+	// Sealer encrypts platform credentials before they are stored.
+	Sealer *storage.Sealer
+	// OnAccountChange, if set, is told of a new or changed account (serve
+	// puts it on the schedule).
+	OnAccountChange func(storage.Account) error
 }
 
 // Server is the HTTP handler of civicarchive.
@@ -68,6 +78,12 @@ func New(d Deps) (*Server, error) {
 	pages, err := template.New("").Funcs(template.FuncMap{}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
+	}
+	if err := d.Metrics.reg.Register(newAccountHealth(d.Catalog)); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if !errors.As(err, &are) {
+			return nil, err
+		}
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{Deps: d, engine: gin.New(), pages: pages}

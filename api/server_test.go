@@ -94,17 +94,24 @@ func (h *harness) do(method, path, role string, body io.Reader, html bool) *http
 // routeAccess is who may call each route. A route missing here fails
 // TestEveryRouteChecksRoles: adding a route means deciding who may use it.
 var routeAccess = map[string][]string{
-	"GET /healthz":               {"public"},
-	"GET /readyz":                {"public"},
-	"GET /metrics":               {"public"},
-	"GET /api/openapi.json":      {"public"},
-	"GET /":                      {"public"},
-	"GET /login":                 {"public"},
-	"POST /login":                {"public"},
-	"POST /logout":               {"admin", "coordinator", "clerk", "legal"},
-	"GET /api/v1/me":             {"admin", "coordinator", "clerk", "legal"},
-	"GET /api/v1/custody/verify": {"admin", "legal"},
-	"GET /api/v1/users":          {"admin"},
+	"GET /healthz":                       {"public"},
+	"GET /readyz":                        {"public"},
+	"GET /metrics":                       {"public"},
+	"GET /api/openapi.json":              {"public"},
+	"GET /":                              {"public"},
+	"GET /login":                         {"public"},
+	"POST /login":                        {"public"},
+	"POST /logout":                       {"admin", "coordinator", "clerk", "legal"},
+	"GET /api/v1/me":                     {"admin", "coordinator", "clerk", "legal"},
+	"GET /api/v1/custody/verify":         {"admin", "legal"},
+	"GET /api/v1/users":                  {"admin"},
+	"POST /api/v1/accounts":              {"admin", "coordinator"},
+	"GET /api/v1/accounts":               {"admin", "coordinator"},
+	"GET /api/v1/accounts/:id":           {"admin", "coordinator"},
+	"POST /api/v1/accounts/:id/captures": {"admin", "coordinator"},
+	"GET /api/v1/captures/:id":           {"admin", "coordinator"},
+	"GET /api/v1/items":                  {"admin", "clerk", "legal"},
+	"GET /api/v1/items/:id":              {"admin", "clerk", "legal"},
 }
 
 func TestEveryRouteChecksRoles(t *testing.T) {

@@ -75,6 +75,9 @@ func New(o Options) *Archiver {
 	return &Archiver{o: o, sem: make(chan struct{}, o.Concurrency), running: map[uint64]bool{}, ctx: ctx, cancel: cancel}
 }
 
+// Sealer is the credential sealer the archiver opens credentials with.
+func (a *Archiver) Sealer() *storage.Sealer { return a.o.Sealer }
+
 // Connector returns the connector of a platform.
 func (a *Archiver) Connector(platform string) (platforms.Connector, bool) {
 	c, ok := a.o.Connectors[platform]

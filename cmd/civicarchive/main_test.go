@@ -252,8 +252,8 @@ func TestProcessGracefulShutdown(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v; want status 0", err)
 	}
-	if got := strings.Join(stopped, ","); got != "http,scheduler,index,catalog" {
-		t.Fatalf("stop order = %s; want http,scheduler,index,catalog", got)
+	if got := strings.Join(stopped, ","); got != "http,scheduler,archiver,index,catalog" {
+		t.Fatalf("stop order = %s; want http,scheduler,archiver,index,catalog", got)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/civicarchive/civicarchive/api"
 	"github.com/civicarchive/civicarchive/archiver"
+	"github.com/civicarchive/civicarchive/archiver/platforms"
 	"github.com/civicarchive/civicarchive/configs"
 	"github.com/civicarchive/civicarchive/search"
 	"github.com/civicarchive/civicarchive/storage"
@@ -82,21 +83,39 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 	}
 
 	metrics := api.NewMetrics(version)
+	arc, err := newArchiver(ctx, cfg, cat, blobs, metrics, log)
+	if err != nil {
+		return err
+	}
+	started = append(started, closer{"archiver", arc.Close})
+
 	sched := archiver.NewScheduler(log.With("component", "scheduler"), metrics.JobRun)
 	if err := addHousekeeping(sched, cat, log); err != nil {
 		return err
 	}
+	defaults := archiver.Schedules{Incremental: cfg.Capture.IncrementalSchedule, Full: cfg.Capture.FullSchedule, TimeZone: cfg.TimeZone}
+	onAccount := func(storage.Account) error { return nil }
 	if cfg.Scheduler == "on" {
+		if err := arc.ScheduleAll(ctx, sched, defaults); err != nil {
+			return err
+		}
 		sched.Start()
 		started = append(started, closer{"scheduler", sched.Stop})
+		onAccount = func(a storage.Account) error { return arc.ScheduleAccount(sched, a, defaults) }
+		if n, err := arc.CatchUp(ctx, defaults, time.Now()); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("catching up on captures missed while down", "runs", n)
+		}
 	} else {
-		log.Info("scheduler off: no scheduled captures run")
+		log.Info("scheduler off: captures run only when started through the API")
 	}
 
 	srv, err := api.New(api.Deps{
 		Catalog: cat, Blobs: blobs, BlobsName: blobs.Name(), Index: idx, Log: log.With("component", "api"),
 		Metrics: metrics, Version: version, SessionTTL: cfg.Auth.SessionTTL,
 		CookieSecure: cfg.Auth.CookieSecure, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		Archiver: arc, Sealer: arc.Sealer(), OnAccountChange: onAccount,
 	})
 	if err != nil {
 		return fmt.Errorf("build web server: %w", err)
@@ -171,6 +190,31 @@ func openBlobs(ctx context.Context, cfg configs.Config) (blob.Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// newArchiver loads the credential key and builds the archiver with every
+// platform's connector. Runs a crashed process left "running" are failed
+// first: nothing of theirs was marked deleted, and their items are kept.
+func newArchiver(ctx context.Context, cfg configs.Config, cat *storage.Catalog, blobs blob.Store, m *api.Metrics, log *slog.Logger) (*archiver.Archiver, error) {
+	key, err := storage.LoadSecretKey(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return nil, &configs.SettingError{Setting: "CIVICARCHIVE_SECRET_KEY (secret_key)", Msg: err.Error()}
+	}
+	sealer, err := storage.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := cat.FailInterruptedRuns(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		log.Warn("capture runs interrupted by the last stop marked failed", "runs", n)
+	}
+	return archiver.New(archiver.Options{
+		Catalog: cat, Blobs: blobs, Sealer: sealer, Connectors: connectors(),
+		Limits:      platforms.NewHostLimits(float64(cfg.Capture.PerHostRPS), 2*cfg.Capture.PerHostRPS),
+		Concurrency: cfg.Capture.Concurrency, RunTimeout: cfg.Capture.RunTimeout, RecentWindow: cfg.Capture.RecentWindow,
+		MaxPageBytes: cfg.Capture.MaxPageBytes, Log: log.With("component", "archiver"), OnRun: m.CaptureRun,
+	}), nil
 }
 
 // addHousekeeping schedules the jobs every installation runs.
