@@ -28,7 +28,13 @@ type worldAPI struct {
 	srv       *httptest.Server
 	failPost  atomic.Value // post id whose thread answers 500
 	failMedia atomic.Bool
+	handler   atomic.Pointer[http.Handler]
+	inner     http.Handler
 }
+
+// setHandler swaps what the server answers with (faults, outages) safely
+// while it serves.
+func (a *worldAPI) setHandler(h http.Handler) { a.handler.Store(&h) }
 
 func newWorldAPI(t *testing.T, w *platformtest.World) *worldAPI {
 	api := &worldAPI{w: w}
@@ -53,7 +59,9 @@ func newWorldAPI(t *testing.T, w *platformtest.World) *worldAPI {
 		rw.Header().Set("Content-Type", m.ContentType)
 		rw.Write(m.Data)
 	})
-	api.srv = httptest.NewServer(mux)
+	api.inner = mux
+	api.setHandler(mux)
+	api.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*api.handler.Load()).ServeHTTP(w, r) }))
 	t.Cleanup(api.srv.Close)
 	return api
 }
@@ -355,9 +363,9 @@ func TestAlreadyRunning(t *testing.T) {
 
 func TestAuthFailureMakesAccountUnhealthy(t *testing.T) {
 	e := newEnv(t)
-	e.api.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e.api.setHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"invalid token"}`, http.StatusUnauthorized)
-	})
+	}))
 	r := e.capture(t, storage.RunFull)
 	a, _ := e.cat.AccountByID(context.Background(), e.acct.ID)
 	if r.Status != storage.RunFailed || a.Health != storage.HealthUnhealthy || !strings.Contains(a.LastError, "401") {
