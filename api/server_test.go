@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/civicarchive/civicarchive/archiver"
+	"github.com/civicarchive/civicarchive/archiver/platforms"
 	"github.com/civicarchive/civicarchive/search"
 	"github.com/civicarchive/civicarchive/storage"
 	"github.com/civicarchive/civicarchive/storage/blob"
@@ -44,7 +46,15 @@ func newHarness(t *testing.T, mod ...func(*Deps)) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
-	d := Deps{Catalog: cat, Blobs: blobs, BlobsName: blobs.Name(), Index: idx, Version: "test", MaxBodyBytes: 4096}
+	key, _ := storage.LoadSecretKey("", dir)
+	sealer, _ := storage.NewSealer(key)
+	conns := map[string]platforms.Connector{}
+	for _, name := range platforms.Names {
+		conns[name] = stubConnector{name}
+	}
+	arc := archiver.New(archiver.Options{Catalog: cat, Blobs: blobs, Sealer: sealer, Connectors: conns})
+	t.Cleanup(func() { arc.Close(context.Background()) })
+	d := Deps{Catalog: cat, Blobs: blobs, BlobsName: blobs.Name(), Index: idx, Version: "test", MaxBodyBytes: 4096, Archiver: arc, Sealer: sealer}
 	for _, m := range mod {
 		m(&d)
 	}

@@ -38,12 +38,16 @@ var (
 type HTTPError struct {
 	Status int
 	URL    string
-	Body   string // first bytes, redacted
+	Body   string // up to 4 KiB of the body, redacted (platforms put error reasons there)
 	kind   error
 }
 
 func (e *HTTPError) Error() string {
-	return fmt.Sprintf("platforms: GET %s: HTTP %d: %s", e.URL, e.Status, e.Body)
+	b := e.Body
+	if len(b) > 300 {
+		b = b[:300] + "…"
+	}
+	return fmt.Sprintf("platforms: GET %s: HTTP %d: %s", e.URL, e.Status, b)
 }
 
 // Unwrap lets errors.Is match ErrAuth, ErrNotFound or ErrRateLimited.
@@ -266,8 +270,8 @@ func (c *Client) try(ctx context.Context, u *url.URL, hdr http.Header) (*Page, t
 
 func (c *Client) statusError(status int, redURL string, body []byte) error {
 	snippet := string(body)
-	if len(snippet) > 300 {
-		snippet = snippet[:300]
+	if len(snippet) > 4096 {
+		snippet = snippet[:4096]
 	}
 	e := &HTTPError{Status: status, URL: redURL, Body: snippet}
 	switch {
@@ -341,7 +345,7 @@ func (c *Client) Download(ctx context.Context, rawURL string) (io.ReadCloser, st
 		if err != nil {
 			lastErr = fmt.Errorf("platforms: GET %s: %s", c.Redact(u.String()), c.Redact(err.Error()))
 		} else {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 			resp.Body.Close()
 			body, _ = c.redactBytes(body)
 			lastErr = c.statusError(resp.StatusCode, c.Redact(u.String()), body)

@@ -13,6 +13,9 @@ import (
 
 	"github.com/civicarchive/civicarchive/archiver/platforms"
 	"github.com/civicarchive/civicarchive/archiver/platforms/feed/feedtest"
+	"github.com/civicarchive/civicarchive/archiver/platforms/mastodon/mastodontest"
+	"github.com/civicarchive/civicarchive/archiver/platforms/x/xtest"
+	"github.com/civicarchive/civicarchive/archiver/platforms/youtube/youtubetest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/platformtest"
 )
 
@@ -35,6 +38,9 @@ type platformCase struct {
 
 var platformCases = []platformCase{
 	{"feed", func(w *platformtest.World) fakePlatform { return feedtest.NewServer(w) }, false, false},
+	{"mastodon", func(w *platformtest.World) fakePlatform { return mastodontest.NewServer(w) }, true, true},
+	{"youtube", func(w *platformtest.World) fakePlatform { return youtubetest.NewServer(w) }, true, true},
+	{"x", func(w *platformtest.World) fakePlatform { return xtest.NewServer(w) }, true, true},
 }
 
 func apiDo(t *testing.T, method, url, token string, body any) (int, []byte) {

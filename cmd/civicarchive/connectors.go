@@ -3,12 +3,15 @@ package main
 import (
 	"github.com/civicarchive/civicarchive/archiver/platforms"
 	"github.com/civicarchive/civicarchive/archiver/platforms/feed"
+	"github.com/civicarchive/civicarchive/archiver/platforms/mastodon"
+	"github.com/civicarchive/civicarchive/archiver/platforms/x"
+	"github.com/civicarchive/civicarchive/archiver/platforms/youtube"
 )
 
 // connectors is every platform civicarchive captures.
 func connectors() map[string]platforms.Connector {
 	m := map[string]platforms.Connector{}
-	for _, c := range []platforms.Connector{feed.New()} {
+	for _, c := range []platforms.Connector{feed.New(), mastodon.New(), youtube.New(), x.New()} {
 		m[c.Platform()] = c
 	}
 	return m
