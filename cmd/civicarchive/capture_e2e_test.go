@@ -14,9 +14,9 @@ import (
 	"github.com/civicarchive/civicarchive/archiver/platforms"
 	"github.com/civicarchive/civicarchive/archiver/platforms/feed/feedtest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/mastodon/mastodontest"
+	"github.com/civicarchive/civicarchive/archiver/platforms/platformtest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/x/xtest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/youtube/youtubetest"
-	"github.com/civicarchive/civicarchive/archiver/platforms/platformtest"
 )
 
 // fakePlatform is what every <platform>test server offers.
