@@ -20,6 +20,10 @@ type World struct {
 	media    map[string]MediaFile
 	next     int
 	clock    time.Time
+	// indexes, so worlds of 100,000 items stay fast
+	postByID    map[string]*Post
+	commentByID map[string]*Comment
+	children    map[string][]*Comment // key: postID + "/" + parentID
 }
 
 // Profile is the account's profile.
@@ -60,7 +64,8 @@ type MediaFile struct {
 
 // NewWorld makes an empty world whose clock starts at start.
 func NewWorld(start time.Time, p Profile) *World {
-	return &World{Profile: p, media: map[string]MediaFile{}, next: 1000, clock: start}
+	return &World{Profile: p, media: map[string]MediaFile{}, next: 1000, clock: start,
+		postByID: map[string]*Post{}, commentByID: map[string]*Comment{}, children: map[string][]*Comment{}}
 }
 
 func (w *World) id() string {
@@ -94,6 +99,7 @@ func (w *World) AddPost(title, text string, media ...string) string {
 	defer w.mu.Unlock()
 	p := &Post{ID: w.id(), Title: title, Text: text, Created: w.tick(), Media: media}
 	w.posts = append(w.posts, p)
+	w.postByID[p.ID] = p
 	return p.ID
 }
 
@@ -103,6 +109,8 @@ func (w *World) AddComment(postID, parentID, author, text string) string {
 	defer w.mu.Unlock()
 	c := &Comment{ID: w.id(), PostID: postID, ParentID: parentID, Author: "u" + author, AuthorName: author, Text: text, Created: w.tick()}
 	w.comments = append(w.comments, c)
+	w.commentByID[c.ID] = c
+	w.children[postID+"/"+parentID] = append(w.children[postID+"/"+parentID], c)
 	return c.ID
 }
 
@@ -172,10 +180,10 @@ func (w *World) Posts() []Post {
 
 // Post returns one visible post.
 func (w *World) Post(id string) (Post, bool) {
-	for _, p := range w.Posts() {
-		if p.ID == id {
-			return p, true
-		}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if p, ok := w.postByID[id]; ok && !p.Deleted {
+		return *p, true
 	}
 	return Post{}, false
 }
@@ -186,12 +194,12 @@ func (w *World) Post(id string) (Post, bool) {
 func (w *World) Comments(postID, parentID string) []Comment {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	if !w.visibleLocked(postID) {
+	if !w.visibleLocked(postID) || (parentID != "" && !w.visibleLocked(parentID)) {
 		return nil
 	}
 	var out []Comment
-	for _, c := range w.comments {
-		if c.PostID == postID && c.ParentID == parentID && w.visibleLocked(c.ID) {
+	for _, c := range w.children[postID+"/"+parentID] {
+		if !c.Deleted {
 			out = append(out, *c)
 		}
 	}
@@ -217,33 +225,25 @@ func (w *World) Thread(postID string) []Comment {
 func (w *World) Comment(id string) (Comment, bool) {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	for _, c := range w.comments {
-		if c.ID == id && w.visibleLocked(c.ID) {
-			return *c, true
-		}
+	if c, ok := w.commentByID[id]; ok && w.visibleLocked(id) {
+		return *c, true
 	}
 	return Comment{}, false
 }
 
 // visibleLocked: not deleted, and neither are its ancestors.
 func (w *World) visibleLocked(id string) bool {
-	for _, p := range w.posts {
-		if p.ID == id {
-			return !p.Deleted
-		}
+	if p, ok := w.postByID[id]; ok {
+		return !p.Deleted
 	}
-	for _, c := range w.comments {
-		if c.ID == id {
-			if c.Deleted {
-				return false
-			}
-			if c.ParentID != "" {
-				return w.visibleLocked(c.ParentID)
-			}
-			return w.visibleLocked(c.PostID)
-		}
+	c, ok := w.commentByID[id]
+	if !ok || c.Deleted {
+		return false
 	}
-	return false
+	if c.ParentID != "" {
+		return w.visibleLocked(c.ParentID)
+	}
+	return w.visibleLocked(c.PostID)
 }
 
 // Counts returns the visible posts and the visible comments and replies.
