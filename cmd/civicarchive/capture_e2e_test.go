@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/civicarchive/civicarchive/archiver/platforms"
+	"github.com/civicarchive/civicarchive/archiver/platforms/bluesky/blueskytest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/feed/feedtest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/mastodon/mastodontest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/platformtest"
@@ -40,6 +41,7 @@ var platformCases = []platformCase{
 	{"feed", func(w *platformtest.World) fakePlatform { return feedtest.NewServer(w) }, false, false},
 	{"mastodon", func(w *platformtest.World) fakePlatform { return mastodontest.NewServer(w) }, true, true},
 	{"youtube", func(w *platformtest.World) fakePlatform { return youtubetest.NewServer(w) }, true, true},
+	{"bluesky", func(w *platformtest.World) fakePlatform { return blueskytest.NewServer(w) }, true, true},
 	{"x", func(w *platformtest.World) fakePlatform { return xtest.NewServer(w) }, true, true},
 }
 

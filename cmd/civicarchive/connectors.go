@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/civicarchive/civicarchive/archiver/platforms"
+	"github.com/civicarchive/civicarchive/archiver/platforms/bluesky"
 	"github.com/civicarchive/civicarchive/archiver/platforms/feed"
 	"github.com/civicarchive/civicarchive/archiver/platforms/mastodon"
 	"github.com/civicarchive/civicarchive/archiver/platforms/x"
@@ -11,7 +12,7 @@ import (
 // connectors is every platform civicarchive captures.
 func connectors() map[string]platforms.Connector {
 	m := map[string]platforms.Connector{}
-	for _, c := range []platforms.Connector{feed.New(), mastodon.New(), youtube.New(), x.New()} {
+	for _, c := range []platforms.Connector{feed.New(), mastodon.New(), youtube.New(), x.New(), bluesky.New()} {
 		m[c.Platform()] = c
 	}
 	return m

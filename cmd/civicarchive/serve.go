@@ -101,7 +101,14 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 		}
 		sched.Start()
 		started = append(started, closer{"scheduler", sched.Stop})
-		onAccount = func(a storage.Account) error { return arc.ScheduleAccount(sched, a, defaults) }
+		onAccount = func(a storage.Account) error {
+			if err := arc.ScheduleAccount(sched, a, defaults); err != nil {
+				return err
+			}
+			// A new account is captured at once, not at its first cron turn.
+			_, err := arc.CatchUp(ctx, defaults, time.Now())
+			return err
+		}
 		if n, err := arc.CatchUp(ctx, defaults, time.Now()); err != nil {
 			return err
 		} else if n > 0 {
