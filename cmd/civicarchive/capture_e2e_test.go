@@ -13,7 +13,9 @@ import (
 
 	"github.com/civicarchive/civicarchive/archiver/platforms"
 	"github.com/civicarchive/civicarchive/archiver/platforms/bluesky/blueskytest"
+	"github.com/civicarchive/civicarchive/archiver/platforms/facebook/facebooktest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/feed/feedtest"
+	"github.com/civicarchive/civicarchive/archiver/platforms/instagram/instagramtest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/mastodon/mastodontest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/platformtest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/x/xtest"
@@ -42,6 +44,8 @@ var platformCases = []platformCase{
 	{"mastodon", func(w *platformtest.World) fakePlatform { return mastodontest.NewServer(w) }, true, true},
 	{"youtube", func(w *platformtest.World) fakePlatform { return youtubetest.NewServer(w) }, true, true},
 	{"bluesky", func(w *platformtest.World) fakePlatform { return blueskytest.NewServer(w) }, true, true},
+	{"facebook", func(w *platformtest.World) fakePlatform { return facebooktest.NewServer(w) }, true, true},
+	{"instagram", func(w *platformtest.World) fakePlatform { return instagramtest.NewServer(w) }, true, true},
 	{"x", func(w *platformtest.World) fakePlatform { return xtest.NewServer(w) }, true, true},
 }
 
