@@ -5,9 +5,9 @@ package configs
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/base64"
 	"encoding/hex"
-	_ "embed"
 	"errors"
 	"fmt"
 	"io"
