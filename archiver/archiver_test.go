@@ -2,11 +2,15 @@ package archiver
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +22,8 @@ import (
 	"github.com/civicarchive/civicarchive/archiver/platforms/platformtest"
 	"github.com/civicarchive/civicarchive/storage"
 	"github.com/civicarchive/civicarchive/storage/blob"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // worldAPI is a tiny platform: GET /thread/{post} and GET /posts answer the
@@ -133,14 +139,59 @@ type env struct {
 
 const token = "EAAB-secret-page-token-123"
 
-func newEnv(t *testing.T) *env {
+// backends are the catalogs the engine tests run on: SQLite always,
+// PostgreSQL when CIVICARCHIVE_TEST_DATABASE_URL is set.
+func backends() []string {
+	if os.Getenv("CIVICARCHIVE_TEST_DATABASE_URL") != "" {
+		return []string{"sqlite", "postgres"}
+	}
+	return []string{"sqlite"}
+}
+
+// onBackends runs fn once per catalog backend.
+func onBackends(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, b := range backends() {
+		t.Run(b, func(t *testing.T) { fn(t, newEnvOn(t, b)) })
+	}
+}
+
+// openCatalog opens an empty catalog: SQLite in dir, or a fresh schema of
+// the test PostgreSQL database.
+func openCatalog(t *testing.T, backend, dir string) *storage.Catalog {
 	t.Helper()
-	dir := t.TempDir()
-	ctx := context.Background()
-	cat, err := storage.Open(ctx, storage.Options{DataDir: dir})
+	o := storage.Options{DataDir: dir}
+	if backend == "postgres" {
+		base := os.Getenv("CIVICARCHIVE_TEST_DATABASE_URL")
+		db, err := sql.Open("pgx", base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := fmt.Sprintf("arc_%d_%d", time.Now().UnixNano(), rand.IntN(1e6))
+		if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE"); db.Close() })
+		u, _ := url.Parse(base)
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		o.URL = u.String()
+	}
+	cat, err := storage.Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cat.Close() })
+	return cat
+}
+
+func newEnv(t *testing.T) *env { return newEnvOn(t, "sqlite") }
+
+func newEnvOn(t *testing.T, backend string) *env {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	cat := openCatalog(t, backend, dir)
 	t.Cleanup(func() { cat.Close() })
 	blobs, err := blob.NewLocal(filepath.Join(dir, "blobs"))
 	if err != nil {
@@ -186,8 +237,9 @@ func (e *env) archived(t *testing.T) map[string]storage.Item {
 	return m
 }
 
-func TestFullCaptureMatchesPlatform(t *testing.T) {
-	e := newEnv(t)
+func TestFullCaptureMatchesPlatform(t *testing.T) { onBackends(t, testFullCapture) }
+
+func testFullCapture(t *testing.T, e *env) {
 	r := e.capture(t, storage.RunFull)
 	posts, comments := e.w.Counts()
 	if r.Status != storage.RunSucceeded || r.Posts != posts || r.Comments != comments || r.New != posts+comments || r.MediaCount != 1 {
@@ -224,8 +276,9 @@ func TestFullCaptureMatchesPlatform(t *testing.T) {
 	}
 }
 
-func TestEditsMakeVersionsAndKeepOldOnes(t *testing.T) {
-	e := newEnv(t)
+func TestEditsMakeVersionsAndKeepOldOnes(t *testing.T) { onBackends(t, testEdits) }
+
+func testEdits(t *testing.T, e *env) {
 	e.capture(t, storage.RunFull)
 	post := e.w.Posts()[2].ID // the road closure post
 	comment := e.w.Thread(post)[0].ID
@@ -247,8 +300,9 @@ func TestEditsMakeVersionsAndKeepOldOnes(t *testing.T) {
 	}
 }
 
-func TestDeletionsMarkedOnlyAfterCompleteSweep(t *testing.T) {
-	e := newEnv(t)
+func TestDeletionsMarkedOnlyAfterCompleteSweep(t *testing.T) { onBackends(t, testDeletions) }
+
+func testDeletions(t *testing.T, e *env) {
 	e.capture(t, storage.RunFull)
 	posts := e.w.Posts()
 	council := posts[1].ID

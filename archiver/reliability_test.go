@@ -78,8 +78,9 @@ func assertNoDanglingBlobs(t *testing.T, cat *storage.Catalog, blobs blob.Store)
 
 // With a fifth of the platform's answers failing, repeated runs converge to
 // exactly the platform's content and never mark a live item deleted.
-func TestConvergesUnderFaults(t *testing.T) {
-	e := newEnv(t)
+func TestConvergesUnderFaults(t *testing.T) { onBackends(t, testConverges) }
+
+func testConverges(t *testing.T, e *env) {
 	for i := 0; i < 12; i++ {
 		p := e.w.AddPost("", fmt.Sprintf("post %d with ñ and 🌵", i))
 		for j := 0; j < 3; j++ {

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -83,6 +84,7 @@ func TestCatalog(t *testing.T) {
 		{"custody_concurrent_appends", testCustodyConcurrent},
 		{"custody_in_rolled_back_tx_leaves_no_trace", testCustodyRollback},
 		{"item_uniqueness_and_foreign_keys", testItemConstraints},
+		{"record_items_versions_and_deletions", testRecordItems},
 	}
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
@@ -357,5 +359,74 @@ func testItemConstraints(t *testing.T, c *Catalog, _ Options) {
 	again := Version{ItemID: it.ID, Seq: 1, SHA256: strings.Repeat("c", 64), NormalizedKey: "k", RawKey: "r", CapturedAt: now}
 	if err := db.Create(&again).Error; err == nil {
 		t.Error("two versions with the same number were stored")
+	}
+}
+
+func recordText(t *testing.T, c *Catalog, acct, run uint64, native, kind, parent, root, text string) RecordResult {
+	t.Helper()
+	h := sha256.Sum256([]byte(native + "\x00" + text))
+	sum := hex.EncodeToString(h[:])
+	res, err := c.RecordItem(context.Background(), ItemCapture{AccountID: acct, RunID: run, Platform: "mastodon", NativeID: native, Kind: kind,
+		ParentNativeID: parent, RootNativeID: root, Versions: []VersionCapture{{SHA256: sum, NormalizedKey: "n-" + sum[:8], RawKey: "r", Text: text}}, Actor: "system:test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func testRecordItems(t *testing.T, c *Catalog, _ Options) {
+	ctx := context.Background()
+	acct := &Account{Platform: "mastodon", Handle: "city", Status: AccountActive, Approval: ApprovalApproved}
+	if err := c.CreateAccount(ctx, acct, "test"); err != nil {
+		t.Fatal(err)
+	}
+	run1, _ := c.StartRun(ctx, acct.ID, RunFull, "test")
+	if r := recordText(t, c, acct.ID, run1.ID, "p1", "post", "", "", "Road closed 🚧"); !r.New || r.NewVersions != 1 {
+		t.Fatalf("first record: %+v", r)
+	}
+	recordText(t, c, acct.ID, run1.ID, "c1", "comment", "p1", "p1", "When?")
+	recordText(t, c, acct.ID, run1.ID, "r1", "reply", "c1", "p1", "At 3")
+	recordText(t, c, acct.ID, run1.ID, "p2", "post", "", "", "Council")
+	// Same content again: nothing new.
+	if r := recordText(t, c, acct.ID, run1.ID, "p1", "post", "", "", "Road closed 🚧"); r.New || r.NewVersions != 0 {
+		t.Fatalf("unchanged record: %+v", r)
+	}
+	run2, _ := c.StartRun(ctx, acct.ID, RunFull, "test")
+	if r := recordText(t, c, acct.ID, run2.ID, "p1", "post", "", "", "Road open ✅"); r.NewVersions != 1 {
+		t.Fatalf("edit: %+v", r)
+	}
+	recordText(t, c, acct.ID, run2.ID, "c1", "comment", "p1", "p1", "When?")
+	// r1 and p2 are not seen by run2.
+	if n, err := c.MarkThreadDeleted(ctx, acct.ID, run2.ID, "p1", "system:test"); err != nil || n != 1 {
+		t.Fatalf("thread sweep: %d, %v; want r1 deleted", n, err)
+	}
+	if n, err := c.MarkMissingPosts(ctx, acct.ID, run2.ID, "system:test"); err != nil || n != 1 {
+		t.Fatalf("post sweep: %d, %v; want p2 deleted", n, err)
+	}
+	page, _ := c.ListItems(ctx, acct.ID, 0, 100)
+	got := map[string]Item{}
+	for _, it := range page.Items {
+		got[it.NativeID] = it
+	}
+	if got["r1"].DeletedAt == nil || got["p2"].DeletedAt == nil || got["c1"].DeletedAt != nil || got["p1"].DeletedAt != nil {
+		t.Fatalf("deletion marks wrong: %+v", got)
+	}
+	if got["r1"].ParentID == nil || *got["r1"].ParentID != got["c1"].ID || *got["r1"].RootID != got["p1"].ID {
+		t.Fatalf("reply links: %+v", got["r1"])
+	}
+	vs, _ := c.Versions(ctx, got["p1"].ID)
+	if len(vs) != 2 || vs[0].Text != "Road closed 🚧" || vs[1].Text != "Road open ✅" || got["p1"].Text != "Road open ✅" || got["p1"].VersionCount != 2 {
+		t.Fatalf("versions: %+v", vs)
+	}
+	// A deleted item seen again comes back, with a custody event.
+	run3, _ := c.StartRun(ctx, acct.ID, RunFull, "test")
+	if r := recordText(t, c, acct.ID, run3.ID, "p2", "post", "", "", "Council"); !r.Reappeared || r.NewVersions != 0 {
+		t.Fatalf("reappeared: %+v", r)
+	}
+	if n, err := c.VerifyCustody(ctx); err != nil || n == 0 {
+		t.Fatalf("custody: %d %v", n, err)
+	}
+	if ev, _ := c.CustodyEvents(ctx, "item", fmt.Sprint(got["r1"].ID)); len(ev) != 2 || ev[1].Kind != "deletion_detected" {
+		t.Fatalf("r1 custody: %+v", ev)
 	}
 }
