@@ -76,11 +76,11 @@ type DesignatedUser struct {
 // Item is a post, a comment or a reply, as first and last seen.
 type Item struct {
 	ID                uint64 `gorm:"primaryKey"`
-	AccountID         uint64 `gorm:"not null;uniqueIndex:ux_items_native,priority:2;index"`
+	AccountID         uint64 `gorm:"not null;uniqueIndex:ux_items_native,priority:1"`
 	Account           Account
-	Platform          string  `gorm:"size:16;not null;uniqueIndex:ux_items_native,priority:1"`
-	NativeID          string  `gorm:"size:512;not null;uniqueIndex:ux_items_native,priority:3"`
-	Kind              string  `gorm:"size:16;not null"` // post, comment, reply
+	Platform          string  `gorm:"size:16;not null;uniqueIndex:ux_items_native,priority:3"`
+	NativeID          string  `gorm:"size:512;not null;uniqueIndex:ux_items_native,priority:2"` // (account, native id) lookups use this index
+	Kind              string  `gorm:"size:16;not null"`                                         // post, comment, reply
 	ParentID          *uint64 `gorm:"index"`
 	RootID            *uint64 `gorm:"index"`
 	ParentNativeID    string  `gorm:"size:512;not null;default:''"`

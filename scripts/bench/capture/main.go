@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +41,16 @@ func main() {
 	posts := flag.Int("posts", 10000, "posts in the account")
 	comments := flag.Int("comments", 9, "comments and replies per post (a third of them replies)")
 	base := flag.String("base", "", "internal: server URL")
+	cpuprofile := flag.String("cpuprofile", "", "write the capture's CPU profile here")
 	flag.Parse()
+	if *cpuprofile != "" && *mode == "capture" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			panic(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	switch *mode {
 	case "serve":
 		serve(*posts, *comments)
@@ -48,6 +58,7 @@ func main() {
 		report(fetchOnly(*base))
 	case "capture":
 		report(capture(*base))
+		return
 	default:
 		parent(*posts, *comments)
 	}
