@@ -146,8 +146,8 @@ func expected(w *platformtest.World, fp fakePlatform, comments bool) (posts, rep
 // platforms edit and delete, and the next full capture shows new versions
 // and deletion marks and keeps every old version.
 func TestCaptureEndToEnd(t *testing.T) {
-	envVars := map[string]string{"CIVICARCHIVE_DATA_DIR": t.TempDir(), "CIVICARCHIVE_SCHEDULER": "off"}
-	base, _ := startServer(t, envVars)
+	envVars := map[string]string{"CIVICARCHIVE_DATA_DIR": t.TempDir(), "CIVICARCHIVE_SCHEDULER": "off", "CIVICARCHIVE_LOG_LEVEL": "debug"}
+	base, _, logs := startServerLogs(t, envVars)
 	_, out, _ := cli(t, envVars, "", "token", "create", "--name", "coordinator", "--role", "admin")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	token := lines[len(lines)-1]
@@ -214,6 +214,12 @@ func TestCaptureEndToEnd(t *testing.T) {
 				if it.DeletedAt != nil && id != fp.NativeID(deletedPost) && id != fp.NativeID(deletedComment) {
 					t.Errorf("%s marked deleted but still on the platform", id)
 				}
+			}
+			if !strings.Contains(logs.String(), "capture finished") {
+				t.Fatal("the server log shows no capture; the secret check below would prove nothing")
+			}
+			if a.Credential != "" && strings.Contains(logs.String(), a.Credential) {
+				t.Errorf("the %s credential appears in the server's log", pc.name)
 			}
 		})
 	}

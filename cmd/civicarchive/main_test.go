@@ -46,11 +46,18 @@ func cli(t *testing.T, envVars map[string]string, stdin string, args ...string) 
 // base URL and a stop function that waits for a clean exit.
 func startServer(t *testing.T, envVars map[string]string) (string, func() int) {
 	t.Helper()
+	base, stop, _ := startServerLogs(t, envVars)
+	return base, stop
+}
+
+// startServerLogs is startServer that also hands back the server's log.
+func startServerLogs(t *testing.T, envVars map[string]string) (string, func() int, *syncWriter) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan int, 1)
-	var logs bytes.Buffer
-	e := &env{getenv: func(k string) string { return envVars[k] }, stdin: strings.NewReader(""), stdout: io.Discard, stderr: &syncWriter{w: &logs},
+	logs := &syncWriter{w: &bytes.Buffer{}}
+	e := &env{getenv: func(k string) string { return envVars[k] }, stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs,
 		ready: func(a string) { addrc <- a }}
 	go func() { done <- runEnv(ctx, []string{"serve", "--listen", "127.0.0.1:0"}, e) }()
 	select {
@@ -65,7 +72,7 @@ func startServer(t *testing.T, envVars map[string]string) (string, func() int) {
 			return <-done
 		}
 		t.Cleanup(func() { stop() })
-		return "http://" + a, stop
+		return "http://" + a, stop, logs
 	case code := <-done:
 		cancel()
 		t.Fatalf("serve exited with %d before listening: %s", code, logs.String())
@@ -73,7 +80,7 @@ func startServer(t *testing.T, envVars map[string]string) (string, func() int) {
 		cancel()
 		t.Fatal("serve did not start listening within 60s")
 	}
-	return "", nil
+	return "", nil, nil
 }
 
 func httpGet(t *testing.T, url, token string) (int, string) {
@@ -261,6 +268,13 @@ func TestProcessGracefulShutdown(t *testing.T) {
 type syncWriter struct {
 	mu sync.Mutex
 	w  io.Writer
+}
+
+// String returns everything written so far.
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprint(s.w)
 }
 
 func (s *syncWriter) Write(p []byte) (int, error) {
