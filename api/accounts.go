@@ -120,8 +120,9 @@ func (s *Server) validateAccount(in *accountIn) (problems map[string]string) {
 	} else if msg := checkBaseURL(in.APIBase); msg != "" {
 		problems["api_base"] = msg
 	}
-	if in.Platform == platforms.Feed && in.Handle != "" && checkBaseURL(in.Handle) != "" && in.APIBase == "" {
-		problems["handle"] = "must be the feed's http(s) URL"
+	// A feed's handle is its URL, or a path under api_base.
+	if in.Platform == platforms.Feed && in.Handle != "" && in.APIBase == "" && checkBaseURL(in.Handle) != "" {
+		problems["handle"] = "must be the feed's http(s) URL (or a path, with api_base set)"
 	}
 	for f, v := range map[string]string{"handle": in.Handle, "native_id": in.NativeID, "department": in.Department, "display_name": in.DisplayName} {
 		if len(v) > 255 && !(f == "handle" && in.Platform == platforms.Feed && len(v) <= 2048) {
