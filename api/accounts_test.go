@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/civicarchive/civicarchive/archiver/platforms"
 )
@@ -128,5 +129,34 @@ func TestCaptureAndItemErrors(t *testing.T) {
 	}
 	if w := h.do("GET", "/api/v1/captures/12345", "admin", nil, false); w.Code != 404 {
 		t.Errorf("missing capture: %d", w.Code)
+	}
+}
+
+func TestUnhealthyAccountShowsInProbesAndMetrics(t *testing.T) {
+	h := newHarness(t)
+	h.postJSON("/api/v1/accounts", "admin", `{"platform":"x","handle":"clintoncity","credential":"AAAA-bearer"}`)
+	h.postJSON("/api/v1/accounts", "admin", `{"platform":"bluesky","handle":"city.bsky.social"}`)
+	ctx := context.Background()
+	if err := h.cat.RecordAccountHealth(ctx, 1, "platforms: GET https://api.x.com/2/users/by/username/clintoncity: HTTP 401", true, false, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.cat.RecordAccountHealth(ctx, 2, "", false, true, time.Now())
+	m := h.do("GET", "/metrics", "", nil, false).Body.String()
+	for _, want := range []string{
+		`civicarchive_account_healthy{account_id="1",handle="clintoncity",platform="x"} 0`,
+		`civicarchive_account_healthy{account_id="2",handle="city.bsky.social",platform="bluesky"} 1`,
+		`civicarchive_account_consecutive_failures{account_id="1",handle="clintoncity",platform="x"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	r := h.do("GET", "/readyz", "", nil, false)
+	if r.Code != 200 || !strings.Contains(r.Body.String(), `"unhealthy":[{"id":1,"platform":"x","handle":"clintoncity"}]`) || strings.Contains(r.Body.String(), "401") {
+		t.Errorf("readyz: %d %s", r.Code, r.Body)
+	}
+	a := h.do("GET", "/api/v1/accounts/1", "coordinator", nil, false).Body.String()
+	if !strings.Contains(a, `"status":"unhealthy"`) || !strings.Contains(a, "HTTP 401") {
+		t.Errorf("account health in the API: %s", a)
 	}
 }
