@@ -2,15 +2,11 @@ package archiver
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +19,7 @@ import (
 	"github.com/civicarchive/civicarchive/storage"
 	"github.com/civicarchive/civicarchive/storage/blob"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/civicarchive/civicarchive/storage/storagetest"
 )
 
 // worldAPI is a tiny platform: GET /thread/{post} and GET /posts answer the
@@ -161,21 +157,7 @@ func openCatalog(t *testing.T, backend, dir string) *storage.Catalog {
 	t.Helper()
 	o := storage.Options{DataDir: dir}
 	if backend == "postgres" {
-		base := os.Getenv("CIVICARCHIVE_TEST_DATABASE_URL")
-		db, err := sql.Open("pgx", base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		schema := fmt.Sprintf("arc_%d_%d", time.Now().UnixNano(), rand.IntN(1e6))
-		if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE"); db.Close() })
-		u, _ := url.Parse(base)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		o.URL = u.String()
+		o.URL = storagetest.PostgresSchemaURL(t, os.Getenv("CIVICARCHIVE_TEST_DATABASE_URL"))
 	}
 	cat, err := storage.Open(context.Background(), o)
 	if err != nil {

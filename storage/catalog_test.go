@@ -2,17 +2,17 @@ package storage
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/civicarchive/civicarchive/storage/storagetest"
 )
 
 // backend opens a fresh, empty catalog of one kind.
@@ -50,22 +50,7 @@ func MustOpen(tb testing.TB, o Options) *Catalog {
 
 func openPostgresSchema(tb testing.TB, base string) (*Catalog, Options) {
 	tb.Helper()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	admin := MustOpen(tb, Options{URL: base})
-	if err := admin.db.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() { admin.db.Exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	o := Options{URL: u.String()}
+	o := Options{URL: storagetest.PostgresSchemaURL(tb, base)}
 	return MustOpen(tb, o), o
 }
 

@@ -2,44 +2,22 @@ package main
 
 import (
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"testing"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/civicarchive/civicarchive/storage/storagetest"
 )
 
 func randomName(prefix string) string {
 	b := make([]byte, 5)
 	rand.Read(b)
 	return prefix + hex.EncodeToString(b)
-}
-
-// pgSchemaURL makes a fresh schema in the test database and returns a URL
-// whose connections use it.
-func pgSchemaURL(t *testing.T, base string) string {
-	t.Helper()
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := randomName("serve_")
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE"); db.Close() })
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // TestServeOnBackends starts the real program with blobs in S3 (an
@@ -61,7 +39,7 @@ func TestServeOnBackends(t *testing.T) {
 	pg, s3 := os.Getenv("CIVICARCHIVE_TEST_DATABASE_URL"), os.Getenv("CIVICARCHIVE_TEST_S3_ENDPOINT")
 	if pg != "" && s3 != "" {
 		setups = append(setups, setup{"postgres_s3", map[string]string{
-			"CIVICARCHIVE_DATABASE_URL": pgSchemaURL(t, pg),
+			"CIVICARCHIVE_DATABASE_URL": storagetest.PostgresSchemaURL(t, pg),
 			"CIVICARCHIVE_S3_ENDPOINT":  s3, "CIVICARCHIVE_S3_BUCKET": randomName("serve-"), "CIVICARCHIVE_S3_PATH_STYLE": "true",
 			"CIVICARCHIVE_S3_RETENTION_DAYS": "1",
 		}, "postgres"})
