@@ -203,13 +203,7 @@ func (s *Server) getAccount(c *gin.Context) {
 		return
 	}
 	a, err := s.Catalog.AccountByID(c.Request.Context(), id)
-	if errors.Is(err, storage.ErrNotFound) {
-		s.fail(c, http.StatusNotFound, "not_found", "no such account")
-		return
+	if s.found(c, "account", err) {
+		c.JSON(http.StatusOK, toAccountOut(*a))
 	}
-	if err != nil {
-		s.internal(c, "get account", err)
-		return
-	}
-	c.JSON(http.StatusOK, toAccountOut(*a))
 }

@@ -68,12 +68,7 @@ func (s *Server) startCapture(c *gin.Context) {
 		return
 	}
 	a, err := s.Catalog.AccountByID(c.Request.Context(), id)
-	if errors.Is(err, storage.ErrNotFound) {
-		s.fail(c, http.StatusNotFound, "not_found", "no such account")
-		return
-	}
-	if err != nil {
-		s.internal(c, "start capture", err)
+	if !s.found(c, "account", err) {
 		return
 	}
 	if a.Approval != storage.ApprovalApproved || a.Status != storage.AccountActive {
@@ -98,13 +93,7 @@ func (s *Server) getCapture(c *gin.Context) {
 		return
 	}
 	r, err := s.Catalog.RunByID(c.Request.Context(), id)
-	if errors.Is(err, storage.ErrNotFound) {
-		s.fail(c, http.StatusNotFound, "not_found", "no such capture")
-		return
+	if s.found(c, "capture", err) {
+		c.JSON(http.StatusOK, toCaptureOut(*r))
 	}
-	if err != nil {
-		s.internal(c, "get capture", err)
-		return
-	}
-	c.JSON(http.StatusOK, toCaptureOut(*r))
 }

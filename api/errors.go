@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -8,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/civicarchive/civicarchive/storage"
 )
 
 // errorBody is the JSON error shape of the contract.
@@ -72,4 +75,18 @@ func (s *Server) pathID(c *gin.Context) (uint64, bool) {
 		return 0, false
 	}
 	return id, true
+}
+
+// found answers a failed lookup: 404 naming what is missing, or a plain
+// 500. It returns true when the lookup succeeded.
+func (s *Server) found(c *gin.Context, what string, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, storage.ErrNotFound):
+		s.fail(c, http.StatusNotFound, "not_found", "no such "+what)
+	default:
+		s.internal(c, "get "+what, err)
+	}
+	return false
 }

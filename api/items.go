@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -141,12 +140,7 @@ func (s *Server) getItem(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	it, err := s.Catalog.ItemByID(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		s.fail(c, http.StatusNotFound, "not_found", "no such item")
-		return
-	}
-	if err != nil {
-		s.internal(c, "get item", err)
+	if !s.found(c, "item", err) {
 		return
 	}
 	vs, err := s.Catalog.Versions(ctx, id)
