@@ -153,6 +153,9 @@ func (a *Archiver) begin(ctx context.Context, accountID uint64, kind, trigger st
 	return r, acct, nil
 }
 
+// Wait blocks until every capture running now has finished.
+func (a *Archiver) Wait() { a.wg.Wait() }
+
 // Close cancels running captures and waits for them to record how they
 // ended, or for ctx.
 func (a *Archiver) Close(ctx context.Context) error {

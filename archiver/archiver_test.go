@@ -432,3 +432,44 @@ func TestOverdue(t *testing.T) {
 		})
 	}
 }
+
+func TestCatchUpRunsWhatWasMissed(t *testing.T) {
+	e := newEnv(t)
+	d := Schedules{Incremental: "@every 15m", Full: "0 3 * * *", TimeZone: "America/Denver"}
+	n, err := e.arc.CatchUp(context.Background(), d, time.Now())
+	if err != nil || n != 1 {
+		t.Fatalf("never-captured account: %d runs started, %v; want 1", n, err)
+	}
+	e.arc.Wait()
+	r, err := e.cat.LastRun(context.Background(), e.acct.ID, storage.RunFull, storage.RunSucceeded)
+	if err != nil || r.Trigger != "catch_up" {
+		t.Fatalf("catch-up run: %+v, %v", r, err)
+	}
+	// Just swept: nothing is due.
+	e.arc = New(e.arc.o)
+	if n, _ := e.arc.CatchUp(context.Background(), d, time.Now()); n != 0 {
+		t.Fatalf("up-to-date account: %d runs started; want 0", n)
+	}
+}
+
+func TestScheduleAccountRegistersBothRuns(t *testing.T) {
+	e := newEnv(t)
+	s := NewScheduler(nil, nil)
+	if err := e.arc.ScheduleAccount(s, *e.acct, Schedules{Incremental: "@every 15m", Full: "0 3 * * *", TimeZone: "America/Denver"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.ids) != 2 {
+		t.Fatalf("jobs: %v; want incremental and full", s.ids)
+	}
+	paused := *e.acct
+	paused.Status = storage.AccountPaused
+	e.arc.ScheduleAccount(s, paused, Schedules{Incremental: "@every 15m", Full: "0 3 * * *"})
+	if len(s.ids) != 0 {
+		t.Fatalf("a paused account is still scheduled: %v", s.ids)
+	}
+	bad := *e.acct
+	bad.Schedule = "whenever"
+	if err := e.arc.ScheduleAccount(s, bad, Schedules{Incremental: "@every 15m", Full: "0 3 * * *"}); err == nil {
+		t.Fatal("a bad schedule was accepted")
+	}
+}
