@@ -111,8 +111,7 @@ func (a *Archiver) Start(accountID uint64, kind, trigger string) (*storage.Captu
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		defer a.release(accountID)
-		a.execute(a.ctx, r, acct)
+		a.execute(a.ctx, r, acct) // releases the account in finish
 	}()
 	return r, nil
 }
@@ -124,10 +123,9 @@ func (a *Archiver) Capture(ctx context.Context, accountID uint64, kind, trigger 
 	if err != nil {
 		return nil, err
 	}
-	defer a.release(accountID)
 	a.wg.Add(1)
 	defer a.wg.Done()
-	a.execute(ctx, r, acct)
+	a.execute(ctx, r, acct) // releases the account in finish
 	return a.o.Catalog.RunByID(context.WithoutCancel(ctx), r.ID)
 }
 
@@ -214,7 +212,10 @@ func safeCapture(ctx context.Context, c platforms.Connector, acct platforms.Acco
 
 // finish records the run's status, counts and errors, and the account's
 // health. It uses a fresh context: a cancelled run must still be recorded.
+// It frees the account first, so whoever sees the run finished can start
+// the next one.
 func (a *Archiver) finish(r *storage.CaptureRun, acct *storage.Account, rn *run, err error, log *slog.Logger) {
+	a.release(acct.ID)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	errs := rn.errors()

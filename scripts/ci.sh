@@ -216,6 +216,7 @@ count_tests() {
     fi
     TOTAL_FAILED=$((TOTAL_FAILED + failed))
 }
+N_BROWSER=0 N_FUZZ=0
 N_LOCAL=0 N_GOFAKES3=0 N_S3_STORE=0 N_OBJLOCK=0 N_S3=0 N_SQLITE=0 N_POSTGRES=0 N_SKIP=0
 TOTAL_PASSED=0 TOTAL_FAILED=0
 
@@ -282,12 +283,50 @@ step_backends() {
     return "$ok"
 }
 
-# Later suites slot in here, e.g.:
-#   step_browser() { ... Debian chromium + playwright-core ...; }
-#   step_fuzz()    { go test -run '^$' -fuzz FuzzX -fuzztime 30s ./pkg ...; }
-# and are added to STEPS in the order they should run. A step that needs the
-# servers must come after `services` (they are stopped only at the end).
-STEPS=(lint services go-tests backends)
+# step_browser: the pages people use, in Debian's chromium driven by
+# playwright-core (scripts/e2e.sh installs both if missing and starts its own
+# server). Its pass/fail counts join the closing line.
+step_browser() {
+    local rc=0 log="$LOG_DIR/browser.log"
+    run_logged browser bash scripts/e2e.sh || rc=$?
+    local p f
+    p=$(grep -oE '^ℹ pass [0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
+    f=$(grep -oE '^ℹ fail [0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
+    N_BROWSER=${p:-0}
+    TOTAL_PASSED=$((TOTAL_PASSED + ${p:-0}))
+    TOTAL_FAILED=$((TOTAL_FAILED + ${f:-0}))
+    if [ "$rc" -eq 0 ] && [ "${p:-0}" -eq 0 ]; then
+        warn "the browser suite ran no test"
+        rc=1
+    fi
+    return "$rc"
+}
+
+# step_fuzz: a short run of every Fuzz target (FUZZTIME each, default 3s),
+# so the parsers of outside input meet inputs nobody wrote down.
+step_fuzz() {
+    local rc=0 pkg fn n=0 t=${FUZZTIME:-3s}
+    for pkg in $(go list ./...); do
+        for fn in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+            if run_in_group "$LOG_DIR/fuzz-$fn.log" go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$pkg"; then
+                n=$((n + 1))
+            else
+                warn "fuzz $pkg $fn failed:"
+                tail -n 30 "$LOG_DIR/fuzz-$fn.log" | sed 's/^/    /'
+                TOTAL_FAILED=$((TOTAL_FAILED + 1))
+                rc=1
+            fi
+        done
+    done
+    note "fuzzed $n targets for $t each"
+    N_FUZZ=$n
+    TOTAL_PASSED=$((TOTAL_PASSED + n))
+    return "$rc"
+}
+
+# Steps run in this order; a step that needs the servers must come after
+# `services` (they are stopped only at the end).
+STEPS=(lint services go-tests backends browser fuzz)
 
 # ---------------------------------------------------------------------------
 # main
@@ -323,6 +362,7 @@ note "passed tests per backend (--- PASS lines incl. subtests):"
 printf '      %-20s %5d\n' "blob local" "$N_LOCAL" "blob gofakes3" "$N_GOFAKES3"
 printf '      %-20s %5d   (TestStore/s3/: %d, TestObjectLock: %d)\n' "blob s3 (versitygw)" "$N_S3" "$N_S3_STORE" "$N_OBJLOCK"
 printf '      %-20s %5d\n' "catalog sqlite" "$N_SQLITE" "catalog postgres" "$N_POSTGRES"
+printf '      %-20s %5d\n' "browser (chromium)" "$N_BROWSER" "fuzz targets" "$N_FUZZ"
 note "skipped: $N_SKIP; full go test log: $GO_TEST_LOG"
 RC=0
 if [ "${#FAILED_STEPS[@]}" -gt 0 ]; then

@@ -31,23 +31,11 @@ func seeded() *platformtest.World {
 	return w
 }
 
-type result struct {
-	sink  *platformtest.Sink
-	blobs *platformtest.MemBlobs
-	waits []time.Duration
-	err   error
-}
+type result = platformtest.Recording
 
 func capture(t *testing.T, srv *blueskytest.Server, acct platforms.Account, opts platforms.Options) result {
 	t.Helper()
-	res := result{sink: platformtest.NewSink(), blobs: &platformtest.MemBlobs{}}
-	var secrets []string
-	if acct.Credential != "" {
-		secrets = append(secrets, acct.Credential)
-	}
-	c := platformtest.Client(t, res.blobs, &res.waits, secrets...)
-	res.err = bluesky.New().Capture(context.Background(), acct, opts, c, res.sink)
-	return res
+	return platformtest.Capture(t, bluesky.New(), acct, opts, nil)
 }
 
 func full(t *testing.T, srv *blueskytest.Server) result {
@@ -122,31 +110,31 @@ func TestFullCaptureSeededWorld(t *testing.T) {
 	srv := blueskytest.NewServer(w)
 	defer srv.Close()
 	res := full(t, srv)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	checkWorld(t, w, srv, res.sink)
-	if !res.sink.PostsDone {
+	checkWorld(t, w, srv, res.Sink)
+	if !res.Sink.PostsDone {
 		t.Error("PostsComplete not called")
 	}
-	if len(res.sink.Profiles) != 1 {
-		t.Fatalf("%d profiles", len(res.sink.Profiles))
+	if len(res.Sink.Profiles) != 1 {
+		t.Fatalf("%d profiles", len(res.Sink.Profiles))
 	}
-	p := res.sink.Profiles[0]
+	p := res.Sink.Profiles[0]
 	if p.NativeID != srv.DID() || p.Handle != "clintoncity.bsky.social" || p.DisplayName != "City of Clinton" ||
 		!strings.HasPrefix(p.Description, "Official account of Clinton City, Utah 🏔️") ||
 		p.Website != "https://www.clintoncity.com" || p.Email != "info@clintoncity.com" || p.RawKey == "" {
 		t.Errorf("profile %+v", p)
 	}
-	if _, ok := res.blobs.Get(p.RawKey); !ok {
+	if _, ok := res.Blobs.Get(p.RawKey); !ok {
 		t.Error("profile raw page not stored")
 	}
 	// The city's own reply in its thread is a reply by the account.
-	for _, it := range res.sink.Items {
+	for _, it := range res.Sink.Items {
 		if it.Text == "Around 3 pm, thanks for asking!" && (it.AuthorID != srv.DID() || it.Kind != platforms.KindReply) {
 			t.Errorf("city reply: %+v", it)
 		}
-		if _, ok := res.blobs.Get(it.RawKey); !ok {
+		if _, ok := res.Blobs.Get(it.RawKey); !ok {
 			t.Errorf("%s: raw page %q not stored", it.NativeID, it.RawKey)
 		}
 	}
@@ -189,11 +177,11 @@ func TestPagination(t *testing.T) {
 			}))
 			defer srv.Close()
 			res := full(t, srv)
-			if res.err != nil {
-				t.Fatal(res.err)
+			if res.Err != nil {
+				t.Fatal(res.Err)
 			}
-			checkWorld(t, w, srv, res.sink)
-			if !res.sink.PostsDone {
+			checkWorld(t, w, srv, res.Sink)
+			if !res.Sink.PostsDone {
 				t.Error("PostsComplete not called")
 			}
 			if min := (7 + size - 1) / size; feedCalls < min {
@@ -227,10 +215,10 @@ func TestDeepReplies(t *testing.T) {
 	}))
 	defer srv.Close()
 	res := full(t, srv)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	checkWorld(t, w, srv, res.sink)
+	checkWorld(t, w, srv, res.Sink)
 	if threads != 4 { // levels 1-2, then 3-4, 5-6 and 7
 		t.Errorf("%d getPostThread calls, want 4", threads)
 	}
@@ -246,13 +234,13 @@ func TestDeepReplies(t *testing.T) {
 	}))
 	defer srv2.Close()
 	res = full(t, srv2)
-	if !errors.Is(res.err, platforms.ErrMalformed) {
-		t.Errorf("err = %v, want ErrMalformed", res.err)
+	if !errors.Is(res.Err, platforms.ErrMalformed) {
+		t.Errorf("err = %v, want ErrMalformed", res.Err)
 	}
-	if res.sink.CompleteThread[srv2.NativeID(p)] {
+	if res.Sink.CompleteThread[srv2.NativeID(p)] {
 		t.Error("thread marked complete after a failed continuation")
 	}
-	if !res.sink.PostsDone {
+	if !res.Sink.PostsDone {
 		t.Error("the listing was complete: PostsComplete expected")
 	}
 }
@@ -262,8 +250,8 @@ func TestEditsAndDeletions(t *testing.T) {
 	srv := blueskytest.NewServer(w)
 	defer srv.Close()
 	first := full(t, srv)
-	if first.err != nil {
-		t.Fatal(first.err)
+	if first.Err != nil {
+		t.Fatal(first.Err)
 	}
 	posts := w.Posts()
 	post := posts[len(posts)-1] // the road closure post
@@ -272,12 +260,12 @@ func TestEditsAndDeletions(t *testing.T) {
 	w.Edit(comment.ID, "¿A qué hora abren de nuevo? 🚗 (gracias)")
 
 	second := full(t, srv)
-	if second.err != nil {
-		t.Fatal(second.err)
+	if second.Err != nil {
+		t.Fatal(second.Err)
 	}
-	checkWorld(t, w, srv, second.sink)
+	checkWorld(t, w, srv, second.Sink)
 	for _, id := range []string{post.ID, comment.ID} {
-		before, after := first.sink.ByID()[srv.NativeID(id)], second.sink.ByID()[srv.NativeID(id)]
+		before, after := first.Sink.ByID()[srv.NativeID(id)], second.Sink.ByID()[srv.NativeID(id)]
 		if before.EditMarker == after.EditMarker || after.EditMarker == "" {
 			t.Errorf("%s: edit marker %q → %q, want a new cid", id, before.EditMarker, after.EditMarker)
 		}
@@ -287,7 +275,7 @@ func TestEditsAndDeletions(t *testing.T) {
 	}
 	// An unedited item keeps its cid.
 	other := w.Thread(post.ID)[3]
-	if a, b := first.sink.ByID()[srv.NativeID(other.ID)], second.sink.ByID()[srv.NativeID(other.ID)]; a.EditMarker != b.EditMarker {
+	if a, b := first.Sink.ByID()[srv.NativeID(other.ID)], second.Sink.ByID()[srv.NativeID(other.ID)]; a.EditMarker != b.EditMarker {
 		t.Errorf("unedited comment changed cid %q → %q", a.EditMarker, b.EditMarker)
 	}
 
@@ -297,17 +285,17 @@ func TestEditsAndDeletions(t *testing.T) {
 	w.Delete(deletedPost)
 	w.Delete(deletedComment)
 	third := full(t, srv)
-	if third.err != nil {
-		t.Fatal(third.err)
+	if third.Err != nil {
+		t.Fatal(third.Err)
 	}
-	checkWorld(t, w, srv, third.sink)
-	got := third.sink.ByID()
+	checkWorld(t, w, srv, third.Sink)
+	got := third.Sink.ByID()
 	for _, id := range []string{deletedPost, deletedComment, deletedReplies[0].ID, deletedReplies[1].ID} {
 		if _, ok := got[srv.NativeID(id)]; ok {
 			t.Errorf("deleted %s still reported", id)
 		}
 	}
-	if !third.sink.CompleteThread[srv.NativeID(post.ID)] || !third.sink.PostsDone {
+	if !third.Sink.CompleteThread[srv.NativeID(post.ID)] || !third.Sink.PostsDone {
 		t.Error("threads and listing must still complete after deletions")
 	}
 }
@@ -320,18 +308,18 @@ func TestHiddenReplies(t *testing.T) {
 	srv := blueskytest.NewServer(w)
 	defer srv.Close()
 	res := full(t, srv)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	checkWorld(t, w, srv, res.sink)
+	checkWorld(t, w, srv, res.Sink)
 	hidden := 0
-	for _, it := range res.sink.ByID() {
+	for _, it := range res.Sink.ByID() {
 		if it.Hidden {
 			hidden++
 		}
 	}
-	if !res.sink.ByID()[srv.NativeID(c.ID)].Hidden || hidden != 1 {
-		t.Errorf("hidden items %d; the hidden comment flagged: %v", hidden, res.sink.ByID()[srv.NativeID(c.ID)].Hidden)
+	if !res.Sink.ByID()[srv.NativeID(c.ID)].Hidden || hidden != 1 {
+		t.Errorf("hidden items %d; the hidden comment flagged: %v", hidden, res.Sink.ByID()[srv.NativeID(c.ID)].Hidden)
 	}
 }
 
@@ -351,11 +339,11 @@ func TestRepostsAndAccountReplies(t *testing.T) {
 	srv := blueskytest.NewServer(w, blueskytest.WithRepost(), blueskytest.WithMiddleware(dropFilter))
 	defer srv.Close()
 	res := full(t, srv)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	checkWorld(t, w, srv, res.sink)
-	if n := res.sink.Count(platforms.KindPost); n != 3 {
+	checkWorld(t, w, srv, res.Sink)
+	if n := res.Sink.Count(platforms.KindPost); n != 3 {
 		t.Errorf("%d posts, want 3", n)
 	}
 }
@@ -385,10 +373,10 @@ func TestIncremental(t *testing.T) {
 			srv := blueskytest.NewServer(w, opts...)
 			defer srv.Close()
 			res := capture(t, srv, srv.Account(), platforms.Options{Since: oldest.Created.Add(time.Second)})
-			if res.err != nil {
-				t.Fatal(res.err)
+			if res.Err != nil {
+				t.Fatal(res.Err)
 			}
-			got := res.sink.ByID()
+			got := res.Sink.ByID()
 			if _, ok := got[srv.NativeID(oldest.ID)]; ok {
 				t.Error("post older than Since was reported")
 			}
@@ -398,11 +386,11 @@ func TestIncremental(t *testing.T) {
 				}
 			}
 			for _, p := range posts[:len(posts)-1] {
-				if _, ok := got[srv.NativeID(p.ID)]; !ok || !res.sink.CompleteThread[srv.NativeID(p.ID)] {
+				if _, ok := got[srv.NativeID(p.ID)]; !ok || !res.Sink.CompleteThread[srv.NativeID(p.ID)] {
 					t.Errorf("newer post %s missing or incomplete", p.ID)
 				}
 			}
-			if res.sink.PostsDone {
+			if res.Sink.PostsDone {
 				t.Error("PostsComplete called in an incremental run")
 			}
 		})
@@ -421,12 +409,12 @@ func TestServerRequestsAndMedia(t *testing.T) {
 	srv := blueskytest.NewServer(w)
 	defer srv.Close()
 	res := full(t, srv)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
 	n := srv.Requests()
 	var post platforms.Item
-	for _, it := range res.sink.Items {
+	for _, it := range res.Sink.Items {
 		if len(it.Media) > 0 {
 			post = it
 		}

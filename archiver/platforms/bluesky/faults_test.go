@@ -1,7 +1,6 @@
 package bluesky_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -83,45 +82,36 @@ func TestFaults(t *testing.T) {
 			}))
 			defer srv.Close()
 			res := full(t, srv)
-			if tc.wantErr == nil && res.err != nil || tc.wantErr != nil && !errors.Is(res.err, tc.wantErr) {
-				t.Fatalf("err = %v, want %v", res.err, tc.wantErr)
+			if tc.wantErr == nil && res.Err != nil || tc.wantErr != nil && !errors.Is(res.Err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", res.Err, tc.wantErr)
 			}
-			if res.err != nil && !strings.HasPrefix(res.err.Error(), "bluesky: ") {
-				t.Errorf("error not prefixed: %v", res.err)
+			if res.Err != nil && !strings.HasPrefix(res.Err.Error(), "bluesky: ") {
+				t.Errorf("error not prefixed: %v", res.Err)
 			}
-			if tc.want2s && !hasWait(res.waits, 2*time.Second) {
-				t.Errorf("waits %v, want a 2s Retry-After wait", res.waits)
+			if tc.want2s && !platformtest.ContainsWait(res.Waits, 2*time.Second) {
+				t.Errorf("waits %v, want a 2s Retry-After wait", res.Waits)
 			}
-			if res.sink.PostsDone != tc.postsDone {
-				t.Errorf("PostsDone = %v, want %v", res.sink.PostsDone, tc.postsDone)
+			if res.Sink.PostsDone != tc.postsDone {
+				t.Errorf("PostsDone = %v, want %v", res.Sink.PostsDone, tc.postsDone)
 			}
 			if tc.allComplete {
-				checkWorld(t, w, srv, res.sink)
+				checkWorld(t, w, srv, res.Sink)
 			}
 			if tc.incomplete != "" {
-				if res.sink.CompleteThread[tc.incomplete] {
+				if res.Sink.CompleteThread[tc.incomplete] {
 					t.Error("thread of the failed page marked complete")
 				}
-				if _, ok := res.sink.ByID()[tc.incomplete]; !ok {
+				if _, ok := res.Sink.ByID()[tc.incomplete]; !ok {
 					t.Error("post of the failed thread not reported")
 				}
 				for _, p := range w.Posts() {
-					if id := srv.NativeID(p.ID); id != tc.incomplete && !res.sink.CompleteThread[id] {
+					if id := srv.NativeID(p.ID); id != tc.incomplete && !res.Sink.CompleteThread[id] {
 						t.Errorf("other post %s not complete", p.ID)
 					}
 				}
 			}
 		})
 	}
-}
-
-func hasWait(waits []time.Duration, d time.Duration) bool {
-	for _, w := range waits {
-		if w == d {
-			return true
-		}
-	}
-	return false
 }
 
 func TestCredential(t *testing.T) {
@@ -137,29 +127,27 @@ func TestCredential(t *testing.T) {
 			acct := srv.Account()
 			acct.Credential = cred
 			res := capture(t, srv, acct, platforms.Options{Full: true})
-			if !errors.Is(res.err, platforms.ErrAuth) {
-				t.Fatalf("err = %v, want ErrAuth", res.err)
+			if !errors.Is(res.Err, platforms.ErrAuth) {
+				t.Fatalf("err = %v, want ErrAuth", res.Err)
 			}
-			if res.sink.PostsDone || len(res.sink.CompleteThread) > 0 || len(res.sink.Items) > 0 {
+			if res.Sink.PostsDone || len(res.Sink.CompleteThread) > 0 || len(res.Sink.Items) > 0 {
 				t.Error("something reported or marked complete with a refused credential")
 			}
-			if cred != "" && strings.Contains(res.err.Error(), cred) {
+			if cred != "" && strings.Contains(res.Err.Error(), cred) {
 				t.Error("credential in the error")
 			}
 		})
 	}
 	t.Run("accepted, never stored", func(t *testing.T) {
 		res := full(t, srv)
-		if res.err != nil {
-			t.Fatal(res.err)
+		if res.Err != nil {
+			t.Fatal(res.Err)
 		}
-		checkWorld(t, w, srv, res.sink)
-		for _, b := range res.blobs.All() {
-			if bytes.Contains(b, []byte(token)) {
-				t.Fatal("credential found in a stored blob")
-			}
+		checkWorld(t, w, srv, res.Sink)
+		if _, ok := platformtest.BlobWith(res.Blobs, token); ok {
+			t.Fatal("credential found in a stored blob")
 		}
-		for _, it := range res.sink.Items {
+		for _, it := range res.Sink.Items {
 			if strings.Contains(fmt.Sprintf("%+v", it), token) {
 				t.Fatal("credential in an item")
 			}
@@ -173,10 +161,10 @@ func TestMissingActor(t *testing.T) {
 	acct := srv.Account()
 	acct.Handle, acct.NativeID = "nobody.bsky.social", ""
 	res := capture(t, srv, acct, platforms.Options{Full: true})
-	if !errors.Is(res.err, platforms.ErrNotFound) || !strings.Contains(res.err.Error(), "Profile not found") {
-		t.Fatalf("err = %v, want ErrNotFound with the XRPC message", res.err)
+	if !errors.Is(res.Err, platforms.ErrNotFound) || !strings.Contains(res.Err.Error(), "Profile not found") {
+		t.Fatalf("err = %v, want ErrNotFound with the XRPC message", res.Err)
 	}
-	if len(res.sink.Profiles) > 0 || res.sink.PostsDone {
+	if len(res.Sink.Profiles) > 0 || res.Sink.PostsDone {
 		t.Error("reported something for a missing actor")
 	}
 }
@@ -205,11 +193,11 @@ func TestHandleMoved(t *testing.T) {
 	acct := srv.Account()
 	acct.Handle = "old-name.bsky.social"
 	res := capture(t, srv, acct, platforms.Options{Full: true})
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	checkWorld(t, w, srv, res.sink)
-	if h := res.sink.Profiles[0].Handle; h != "clintoncity.bsky.social" {
+	checkWorld(t, w, srv, res.Sink)
+	if h := res.Sink.Profiles[0].Handle; h != "clintoncity.bsky.social" {
 		t.Errorf("profile handle %q", h)
 	}
 }

@@ -2,12 +2,10 @@ package facebook_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/civicarchive/civicarchive/archiver/platforms"
 	"github.com/civicarchive/civicarchive/archiver/platforms/facebook"
 	"github.com/civicarchive/civicarchive/archiver/platforms/facebook/facebooktest"
+	"github.com/civicarchive/civicarchive/archiver/platforms/graph/graphtest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/platformtest"
 )
 
@@ -29,96 +28,50 @@ func newWorld() *platformtest.World {
 	return w
 }
 
-type result struct {
-	sink  *platformtest.Sink
-	blobs *platformtest.MemBlobs
-	waits []time.Duration
-	err   error
-}
+type result = platformtest.Recording
 
 func capture(t *testing.T, srv *facebooktest.Server, acct platforms.Account, opts platforms.Options) result {
 	t.Helper()
-	r := result{sink: platformtest.NewSink(), blobs: &platformtest.MemBlobs{}}
-	cl := platformtest.Client(t, r.blobs, &r.waits, acct.Credential)
-	r.err = facebook.New().Capture(context.Background(), acct, opts, cl, r.sink)
-	return r
+	return platformtest.Capture(t, facebook.New(), acct, opts, nil)
 }
 
 var full = platforms.Options{Full: true}
+
+// graphWorld is how a capture of srv should look, beyond what
+// graphtest.World checks: hidden posts, Graph's media and author ids, no
+// comment edit marker.
+func graphWorld(srv *facebooktest.Server) graphtest.World {
+	return graphtest.World{
+		NativeID: srv.NativeID,
+		Post: func(t testing.TB, p platformtest.Post, id string, it platforms.Item) {
+			t.Helper()
+			if it.Hidden != p.Hidden {
+				t.Errorf("post %s: hidden %v, want %v", id, it.Hidden, p.Hidden)
+			}
+			for i, m := range p.Media {
+				if i < len(it.Media) && it.Media[i].NativeID != facebooktest.MediaID(m) {
+					t.Errorf("post %s media %d: %+v", id, i, it.Media[i])
+				}
+			}
+		},
+		Comment: func(t testing.TB, c platformtest.Comment, id string, it platforms.Item) {
+			t.Helper()
+			if it.AuthorName != c.AuthorName || it.AuthorID != facebooktest.UserID(c.Author) {
+				t.Errorf("comment %s: got author %q/%q; want %q", id, it.AuthorID, it.AuthorName, c.AuthorName)
+			}
+			if it.EditMarker != "" || it.EditedAt != nil {
+				t.Errorf("comment %s: Facebook has no comment edit marker, got %q %v", id, it.EditMarker, it.EditedAt)
+			}
+		},
+	}
+}
 
 // checkWorld compares what was reported with the world's current state:
 // same posts, comments and replies (ids, kinds, parents, texts, hidden,
 // media), parents before children, every thread and the listing complete.
 func checkWorld(t *testing.T, srv *facebooktest.Server, w *platformtest.World, r result) {
 	t.Helper()
-	got := r.sink.ByID()
-	order := map[string]int{}
-	for i, it := range r.sink.Items {
-		if _, dup := order[it.NativeID]; !dup {
-			order[it.NativeID] = i
-		}
-	}
-	posts, comments := w.Counts()
-	if n := r.sink.Count(platforms.KindPost); n != posts {
-		t.Errorf("posts: got %d, want %d", n, posts)
-	}
-	if n := r.sink.Count(platforms.KindComment) + r.sink.Count(platforms.KindReply); n != comments {
-		t.Errorf("comments+replies: got %d, want %d", n, comments)
-	}
-	for _, p := range w.Posts() {
-		id := srv.NativeID(p.ID)
-		it, ok := got[id]
-		if !ok {
-			t.Errorf("post %s (%s) not reported", p.ID, id)
-			continue
-		}
-		if it.Kind != platforms.KindPost || it.Text != p.Text || it.Hidden != p.Hidden || it.CreatedAt == nil || !it.CreatedAt.Equal(p.Created) {
-			t.Errorf("post %s: got %+v, want text %q created %v", id, it, p.Text, p.Created)
-		}
-		if len(it.Media) != len(p.Media) {
-			t.Errorf("post %s: media %+v, want %v", id, it.Media, p.Media)
-		}
-		for i, m := range p.Media {
-			if i < len(it.Media) && (it.Media[i].NativeID != facebooktest.MediaID(m) || !strings.Contains(it.Media[i].URL, "/media/"+m)) {
-				t.Errorf("post %s media %d: %+v", id, i, it.Media[i])
-			}
-		}
-		if !r.sink.CompleteThread[id] {
-			t.Errorf("thread %s not complete", id)
-		}
-		for _, c := range w.Thread(p.ID) {
-			checkComment(t, srv, c, got, order, id)
-		}
-	}
-	if !r.sink.PostsDone {
-		t.Error("PostsComplete not called")
-	}
-}
-
-func checkComment(t *testing.T, srv *facebooktest.Server, c platformtest.Comment, got map[string]platforms.Item, order map[string]int, postID string) {
-	t.Helper()
-	id := srv.NativeID(c.ID)
-	it, ok := got[id]
-	if !ok {
-		t.Errorf("comment %s (%s) %q not reported", c.ID, id, c.Text)
-		return
-	}
-	kind, parent := platforms.KindComment, postID
-	if c.ParentID != "" {
-		kind, parent = platforms.KindReply, srv.NativeID(c.ParentID)
-	}
-	if it.Kind != kind || it.ParentNativeID != parent || it.RootNativeID != postID {
-		t.Errorf("comment %s: kind %s parent %s root %s; want %s %s %s", id, it.Kind, it.ParentNativeID, it.RootNativeID, kind, parent, postID)
-	}
-	if it.Text != c.Text || it.Hidden != c.Hidden || it.AuthorName != c.AuthorName || it.AuthorID != facebooktest.UserID(c.Author) {
-		t.Errorf("comment %s: got text %q hidden %v author %q/%q; want %q %v %q", id, it.Text, it.Hidden, it.AuthorID, it.AuthorName, c.Text, c.Hidden, c.AuthorName)
-	}
-	if it.EditMarker != "" || it.EditedAt != nil {
-		t.Errorf("comment %s: Facebook has no comment edit marker, got %q %v", id, it.EditMarker, it.EditedAt)
-	}
-	if p, ok := order[parent]; ok && p > order[id] {
-		t.Errorf("comment %s reported before its parent %s", id, parent)
-	}
+	graphWorld(srv).CheckWorld(t, w, r.Sink)
 }
 
 func TestCaptureSeededWorld(t *testing.T) {
@@ -126,14 +79,14 @@ func TestCaptureSeededWorld(t *testing.T) {
 	srv := facebooktest.NewServer(w)
 	defer srv.Close()
 	r := capture(t, srv, srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	checkWorld(t, srv, w, r)
-	if len(r.sink.Profiles) != 1 {
-		t.Fatalf("profiles: %d", len(r.sink.Profiles))
+	if len(r.Sink.Profiles) != 1 {
+		t.Fatalf("profiles: %d", len(r.Sink.Profiles))
 	}
-	p := r.sink.Profiles[0]
+	p := r.Sink.Profiles[0]
 	want := platforms.Profile{NativeID: srv.PageID(), Handle: "clintoncityut", DisplayName: "Clinton City, Utah",
 		Description: "Official page of Clinton City ✅", Website: "https://www.clintoncity.net", Email: "info@clintoncity.net",
 		URL: "https://www.facebook.com/clintoncityut", Verified: true, Extra: map[string]string{"verification_status": "blue_verified"}}
@@ -141,18 +94,18 @@ func TestCaptureSeededWorld(t *testing.T) {
 	if fmt.Sprint(p) != fmt.Sprint(want) {
 		t.Errorf("profile:\n got %+v\nwant %+v", p, want)
 	}
-	if _, ok := r.blobs.Get(p.RawKey); !ok || p.RawKey == "" {
+	if _, ok := r.Blobs.Get(p.RawKey); !ok || p.RawKey == "" {
 		t.Errorf("profile raw page %q not stored", p.RawKey)
 	}
 	// The Spanish, the emoji and the media, byte for byte.
-	got := r.sink.ByID()
+	got := r.Sink.ByID()
 	for _, p := range w.Posts() {
 		if p.Title == "Road closure" {
 			it := got[srv.NativeID(p.ID)]
 			if it.Text != "Main St closed between 1st and 3rd Ave on Saturday for the parade 🎉" || len(it.Media) != 1 || it.Media[0].Kind != "image" {
 				t.Errorf("road closure post: %+v", it)
 			}
-			if _, ok := r.blobs.Get(it.RawKey); !ok {
+			if _, ok := r.Blobs.Get(it.RawKey); !ok {
 				t.Error("post raw page not stored")
 			}
 		}
@@ -184,8 +137,8 @@ func TestPagination(t *testing.T) {
 	srv := facebooktest.NewServer(w, facebooktest.WithPageSizes(2, 3), facebooktest.WithMiddleware(rec))
 	defer srv.Close()
 	r := capture(t, srv, srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	checkWorld(t, srv, w, r)
 	var postPages, commentPages int
@@ -205,8 +158,8 @@ func TestEditsAndDeletions(t *testing.T) {
 	w := newWorld()
 	srv := facebooktest.NewServer(w)
 	defer srv.Close()
-	if r := capture(t, srv, srv.Account(), full); r.err != nil {
-		t.Fatal(r.err)
+	if r := capture(t, srv, srv.Account(), full); r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	posts := w.Posts()
 	council, parade := posts[1], posts[2]
@@ -219,11 +172,11 @@ func TestEditsAndDeletions(t *testing.T) {
 	w.Delete(deleted.ID)
 
 	r := capture(t, srv, srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	checkWorld(t, srv, w, r)
-	got := r.sink.ByID()
+	got := r.Sink.ByID()
 	if it := got[srv.NativeID(parade.ID)]; it.Text != "Main St reopens at 3 pm — ¡gracias! 🎉" || it.EditMarker != "" {
 		t.Errorf("edited post: %+v", it)
 	}
@@ -235,7 +188,7 @@ func TestEditsAndDeletions(t *testing.T) {
 			t.Errorf("deleted %q still reported", id)
 		}
 	}
-	if r.sink.CompleteThread[councilID] {
+	if r.Sink.CompleteThread[councilID] {
 		t.Error("deleted post's thread marked complete")
 	}
 }
@@ -248,11 +201,11 @@ func TestHiddenComments(t *testing.T) {
 	srv := facebooktest.NewServer(w)
 	defer srv.Close()
 	r := capture(t, srv, srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	checkWorld(t, srv, w, r)
-	if it := r.sink.ByID()[srv.NativeID(hidden)]; !it.Hidden || it.Text != "spam spam spam" {
+	if it := r.Sink.ByID()[srv.NativeID(hidden)]; !it.Hidden || it.Text != "spam spam spam" {
 		t.Errorf("hidden comment: %+v", it)
 	}
 }
@@ -271,10 +224,10 @@ func TestIncremental(t *testing.T) {
 	posts := w.Posts() // newest first
 	since := posts[1].Created.Add(-time.Second)
 	r := capture(t, srv, srv.Account(), platforms.Options{Since: since})
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	got := r.sink.ByID()
+	got := r.Sink.ByID()
 	if _, ok := got[srv.NativeID(posts[0].ID)]; !ok {
 		t.Error("newest post not read")
 	}
@@ -290,10 +243,10 @@ func TestIncremental(t *testing.T) {
 			t.Errorf("old post's thread fetched: %s", p)
 		}
 	}
-	if r.sink.PostsDone {
+	if r.Sink.PostsDone {
 		t.Error("PostsComplete in an incremental run")
 	}
-	if !r.sink.CompleteThread[srv.NativeID(posts[1].ID)] {
+	if !r.Sink.CompleteThread[srv.NativeID(posts[1].ID)] {
 		t.Error("thread of a new post not complete")
 	}
 }
@@ -308,18 +261,18 @@ func TestUpdatedTimeNotContent(t *testing.T) {
 	post := w.Posts()[1]
 	w.AddComment(post.ID, "", "Dan", "New comment moves updated_time")
 	second := capture(t, srv, srv.Account(), full)
-	if first.err != nil || second.err != nil {
-		t.Fatal(first.err, second.err)
+	if first.Err != nil || second.Err != nil {
+		t.Fatal(first.Err, second.Err)
 	}
 	id := srv.NativeID(post.ID)
-	a, b := first.sink.ByID()[id], second.sink.ByID()[id]
+	a, b := first.Sink.ByID()[id], second.Sink.ByID()[id]
 	a.RawKey, b.RawKey = "", ""
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	if !bytes.Equal(ja, jb) {
 		t.Errorf("post item changed with updated_time:\n%s\n%s", ja, jb)
 	}
-	raw, _ := second.blobs.Get(second.sink.ByID()[id].RawKey)
+	raw, _ := second.Blobs.Get(second.Sink.ByID()[id].RawKey)
 	if !bytes.Contains(raw, []byte(`"updated_time"`)) {
 		t.Error("raw page should keep updated_time")
 	}
@@ -330,57 +283,23 @@ func TestSecretsNotStored(t *testing.T) {
 	srv := facebooktest.NewServer(w)
 	defer srv.Close()
 	r := capture(t, srv, srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	tok := []byte(srv.Credential())
-	redacted := 0
-	for _, b := range r.blobs.All() {
-		if bytes.Contains(b, tok) {
-			t.Fatalf("a raw blob holds the credential: %.200s", b)
-		}
-		if bytes.Contains(b, []byte("access_token="+platforms.Redacted)) || bytes.Contains(b, []byte("access_token=%5BREDACTED%5D")) {
-			redacted++
-		}
-	}
-	if redacted == 0 {
-		t.Error("no paging.next link was redacted: the test does not exercise redaction")
-	}
-	for _, v := range []any{r.sink.Items, r.sink.Profiles} {
-		b, _ := json.Marshal(v)
-		if bytes.Contains(b, tok) {
-			t.Fatal("an item or profile holds the credential")
-		}
-	}
+	graphtest.CheckSecretsNotStored(t, r, srv.Credential())
 }
 
 // TestForeignNextNotFollowed: a paging.next link pointing at another host
 // is not followed; the after cursor is used on api_base instead.
 func TestForeignNextNotFollowed(t *testing.T) {
 	w := newWorld()
-	evil := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		t.Errorf("foreign host called: %s", r.URL)
-	}))
-	defer evil.Close()
-	var srv *facebooktest.Server
-	rewrite := func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
-			body := bytes.ReplaceAll(rec.Body.Bytes(), []byte(`"next":"`+srv.URL), []byte(`"next":"`+evil.URL))
-			for k, v := range rec.Header() {
-				rw.Header()[k] = v
-			}
-			rw.Header().Del("Content-Length")
-			rw.WriteHeader(rec.Code)
-			rw.Write(body)
-		})
-	}
-	srv = facebooktest.NewServer(w, facebooktest.WithMiddleware(rewrite))
+	var self string
+	srv := facebooktest.NewServer(w, facebooktest.WithMiddleware(graphtest.ForeignNext(t, &self)))
 	defer srv.Close()
+	self = srv.URL
 	r := capture(t, srv, srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	checkWorld(t, srv, w, r)
 }
@@ -415,10 +334,10 @@ func TestErrorMessagesNameTheAction(t *testing.T) {
 	acct := srv.Account()
 	acct.NativeID = "999999999"
 	r := capture(t, srv, acct, full)
-	if !errors.Is(r.err, platforms.ErrNotFound) || !strings.Contains(r.err.Error(), "facebook: read profile:") {
-		t.Errorf("unknown page: %v", r.err)
+	if !errors.Is(r.Err, platforms.ErrNotFound) || !strings.Contains(r.Err.Error(), "facebook: read profile:") {
+		t.Errorf("unknown page: %v", r.Err)
 	}
-	if r.sink.PostsDone {
+	if r.Sink.PostsDone {
 		t.Error("PostsComplete for an unknown page")
 	}
 }

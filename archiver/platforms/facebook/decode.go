@@ -1,7 +1,6 @@
 package facebook
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -83,55 +82,22 @@ type comment struct {
 	Attachment *attachment `json:"attachment"`
 }
 
-type postsPage struct {
-	Data   []post       `json:"data"`
-	Paging graph.Paging `json:"paging"`
-}
+type postsPage = graph.List[post]
 
-type commentsPage struct {
-	Data   []comment    `json:"data"`
-	Paging graph.Paging `json:"paging"`
-}
-
-func malformed(what string, err error) error {
-	return fmt.Errorf("%w: %s: %v", platforms.ErrMalformed, what, err)
-}
+type commentsPage = graph.List[comment]
 
 // parseProfile decodes the Page node.
 func parseProfile(body []byte) (pageNode, error) {
-	var p pageNode
-	if err := json.Unmarshal(body, &p); err != nil {
-		return p, malformed("page", err)
-	}
-	if p.ID == "" {
-		return p, fmt.Errorf("%w: page: no id", platforms.ErrMalformed)
-	}
-	return p, nil
+	return graph.ParseNode(body, "page", func(p pageNode) string { return p.ID })
 }
 
 // parsePosts decodes one page of /{page-id}/posts. A body without a data
 // array is malformed, never an empty page.
-func parsePosts(body []byte) (postsPage, error) {
-	var p postsPage
-	if err := json.Unmarshal(body, &p); err != nil {
-		return p, malformed("posts", err)
-	}
-	if p.Data == nil {
-		return p, fmt.Errorf("%w: posts: no data array", platforms.ErrMalformed)
-	}
-	return p, nil
-}
+func parsePosts(body []byte) (postsPage, error) { return graph.ParseList[post](body, "posts") }
 
 // parseComments decodes one page of /{object-id}/comments.
 func parseComments(body []byte) (commentsPage, error) {
-	var p commentsPage
-	if err := json.Unmarshal(body, &p); err != nil {
-		return p, malformed("comments", err)
-	}
-	if p.Data == nil {
-		return p, fmt.Errorf("%w: comments: no data array", platforms.ErrMalformed)
-	}
-	return p, nil
+	return graph.ParseList[comment](body, "comments")
 }
 
 // profileOf normalises the Page node.

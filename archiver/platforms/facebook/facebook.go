@@ -25,9 +25,6 @@ import (
 	"github.com/civicarchive/civicarchive/archiver/platforms/graph"
 )
 
-// pageSize is the limit asked of Graph for every collection.
-const pageSize = 100
-
 // Connector captures Facebook Pages.
 type Connector struct{}
 
@@ -40,23 +37,20 @@ func (*Connector) Platform() string { return platforms.Facebook }
 // DefaultAPIBase returns the real Graph API base URL.
 func (*Connector) DefaultAPIBase() string { return graph.DefaultAPIBase }
 
-// sinkError marks a failure of the sink, which ends the run at once.
-type sinkError struct{ err error }
-
-func (e sinkError) Error() string { return "sink: " + e.err.Error() }
-func (e sinkError) Unwrap() error { return e.err }
-
-// stop says whether err ends the run at once.
-func stop(err error) bool {
-	var se sinkError
-	return graph.Fatal(err) || errors.As(err, &se)
-}
-
-type run struct {
-	f    *graph.Fetcher
-	sink platforms.Sink
-	opts platforms.Options
-	errs []error
+// account is how a Page is read: its node, its posts, each post's thread.
+var account = &graph.Account[post]{
+	Platform: "facebook", NoNativeID: "page id",
+	ProfileFields: profileFields,
+	Profile: func(body []byte, rawKey string) (platforms.Profile, error) {
+		p, err := parseProfile(body)
+		if err != nil {
+			return platforms.Profile{}, err
+		}
+		return profileOf(p, rawKey), nil
+	},
+	Edge: "posts", Entry: "post", Fields: postFields,
+	Item:   postItem,
+	Thread: thread,
 }
 
 // Capture reads the Page acct.NativeID and reports to sink. A failing
@@ -64,116 +58,32 @@ type run struct {
 // token, a spent rate limit, a failing sink or a cancelled ctx end the run
 // at once. The error joins every failure.
 func (c *Connector) Capture(ctx context.Context, acct platforms.Account, opts platforms.Options, cl *platforms.Client, sink platforms.Sink) error {
-	if acct.NativeID == "" {
-		return errors.New("facebook: capture: the account has no page id (native_id)")
-	}
-	f, err := graph.NewFetcher(cl, acct.APIBase, acct.Credential)
-	if err != nil {
-		return fmt.Errorf("facebook: capture: %w", err)
-	}
-	r := &run{f: f, sink: sink, opts: opts}
-	if err := r.profile(ctx, acct.NativeID); err != nil {
-		if stop(err) {
-			return err
-		}
-		r.errs = append(r.errs, err)
-	}
-	complete, err := r.posts(ctx, acct.NativeID)
-	if err != nil {
-		if stop(err) {
-			return errors.Join(append(r.errs, err)...)
-		}
-		r.errs = append(r.errs, err)
-	}
-	if complete && opts.Full {
-		if err := sink.PostsComplete(ctx); err != nil {
-			return errors.Join(append(r.errs, fmt.Errorf("facebook: mark posts complete: %w", err))...)
-		}
-	}
-	return errors.Join(r.errs...)
-}
-
-func (r *run) profile(ctx context.Context, pageID string) error {
-	u := r.f.URL("/"+url.PathEscape(pageID), url.Values{"fields": {profileFields}})
-	page, err := r.f.Get(ctx, u)
-	if err != nil {
-		return fmt.Errorf("facebook: read profile: %w", err)
-	}
-	p, err := parseProfile(page.Body)
-	if err != nil {
-		return fmt.Errorf("facebook: read profile: %w", err)
-	}
-	if err := r.sink.Profile(ctx, profileOf(p, page.RawKey)); err != nil {
-		return fmt.Errorf("facebook: report profile: %w", sinkError{err})
-	}
-	return nil
-}
-
-// posts pages through the Page's posts, newest first, reading each post's
-// thread. complete is true when the listing was read to its end.
-func (r *run) posts(ctx context.Context, pageID string) (complete bool, err error) {
-	q := url.Values{"fields": {postFields}, "limit": {strconv.Itoa(pageSize)}}
-	p := r.f.Pager(r.f.URL("/"+url.PathEscape(pageID)+"/posts", q))
-	complete = true
-	for p.More() {
-		page, err := p.Get(ctx)
-		if err != nil {
-			return false, fmt.Errorf("facebook: read posts: %w", err)
-		}
-		pg, err := parsePosts(page.Body)
-		if err != nil {
-			return false, fmt.Errorf("facebook: read posts: %w", err)
-		}
-		for _, raw := range pg.Data {
-			it, err := postItem(raw, page.RawKey)
-			if err != nil { // this post cannot be reported: the listing is not complete
-				complete = false
-				r.errs = append(r.errs, fmt.Errorf("facebook: read posts: %w", err))
-				continue
-			}
-			if !r.opts.Full && !r.opts.Since.IsZero() && it.CreatedAt.Before(r.opts.Since) {
-				return false, nil // incremental: older posts are not read
-			}
-			if err := r.sink.Item(ctx, it); err != nil {
-				return false, fmt.Errorf("facebook: report post %s: %w", it.NativeID, sinkError{err})
-			}
-			if err := r.thread(ctx, it.NativeID); err != nil {
-				if stop(err) {
-					return false, err
-				}
-				r.errs = append(r.errs, err)
-			}
-		}
-		if err := p.Advance(pg.Paging); err != nil {
-			return false, fmt.Errorf("facebook: read posts: %w", err)
-		}
-	}
-	return complete, nil
+	return graph.Capture(ctx, account, acct, opts, cl, sink)
 }
 
 // thread reads every comment and reply under a post with filter=stream and
 // reports them parents first; ThreadComplete only after the last page.
-func (r *run) thread(ctx context.Context, postID string) error {
-	q := url.Values{"filter": {"stream"}, "fields": {commentFields}, "limit": {strconv.Itoa(pageSize)}}
-	p := r.f.Pager(r.f.URL("/"+url.PathEscape(postID)+"/comments", q))
-	o := newOrderer(postID, func(it platforms.Item) error { return r.sink.Item(ctx, it) })
+func thread(ctx context.Context, r *graph.Run, postID string) error {
+	q := url.Values{"filter": {"stream"}, "fields": {commentFields}, "limit": {strconv.Itoa(graph.PageSize)}}
+	p := r.F.Pager(r.F.URL("/"+url.PathEscape(postID)+"/comments", q))
+	o := newOrderer(postID, func(it platforms.Item) error { return r.Sink.Item(ctx, it) })
 	var err error
 	for err == nil && p.More() {
-		err = r.commentsPage(ctx, p, o, postID)
+		err = readComments(ctx, p, o, postID)
 	}
 	if ferr := o.flush(); ferr != nil { // what was read is reported, failure or not
-		return fmt.Errorf("facebook: report comments of %s: %w", postID, sinkError{ferr})
+		return fmt.Errorf("facebook: report comments of %s: %w", postID, graph.SinkError{Err: ferr})
 	}
 	if err != nil {
 		return fmt.Errorf("facebook: read comments of %s: %w", postID, err)
 	}
-	if err := r.sink.ThreadComplete(ctx, postID); err != nil {
-		return fmt.Errorf("facebook: mark thread %s complete: %w", postID, sinkError{err})
+	if err := r.Sink.ThreadComplete(ctx, postID); err != nil {
+		return fmt.Errorf("facebook: mark thread %s complete: %w", postID, graph.SinkError{Err: err})
 	}
 	return nil
 }
 
-func (r *run) commentsPage(ctx context.Context, p *graph.Pager, o *orderer, postID string) error {
+func readComments(ctx context.Context, p *graph.Pager, o *orderer, postID string) error {
 	page, err := p.Get(ctx)
 	if err != nil {
 		return err
@@ -190,7 +100,7 @@ func (r *run) commentsPage(ctx context.Context, p *graph.Pager, o *orderer, post
 			continue
 		}
 		if err := o.add(it); err != nil {
-			return sinkError{err}
+			return graph.SinkError{Err: err}
 		}
 	}
 	if bad != nil { // an unreadable comment: the thread is not complete

@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/civicarchive/civicarchive/archiver/platforms"
 	"github.com/civicarchive/civicarchive/archiver/platforms/facebook/facebooktest"
+	"github.com/civicarchive/civicarchive/archiver/platforms/graph/graphtest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/platformtest"
 )
 
@@ -19,113 +19,70 @@ func TestFaults(t *testing.T) {
 	parade, council := probe.NativeID(posts[2].ID), probe.NativeID(posts[1].ID)
 	probe.Close()
 	for _, tc := range faultCases(parade, council) {
-		t.Run(tc.name, func(t *testing.T) { runFaultCase(t, w, tc) })
+		t.Run(tc.Name, func(t *testing.T) { runFaultCase(t, w, tc) })
 	}
 }
 
-type faultCase struct {
-	name         string
-	plan         func(n int, r *http.Request) platformtest.Fault
-	wantErr      error  // nil: success
-	wantWait     bool   // the 2s Retry-After was honoured
-	incomplete   string // this thread must not be complete
-	postsDone    bool
-	wantInErrMsg string
-}
+type faultCase = graphtest.FaultCase
 
 func faultCases(parade, council string) []faultCase {
 	isComments := func(r *http.Request, post string) bool {
 		return strings.HasSuffix(r.URL.Path, "/"+post+"/comments")
 	}
 	return []faultCase{
-		{name: "429 then success", plan: func(n int, r *http.Request) platformtest.Fault {
+		{Name: "429 then success", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if n == 1 || n == 3 {
 				return platformtest.TooMany
 			}
 			return platformtest.None
-		}, wantWait: true, postsDone: true},
-		{name: "500 once", plan: func(n int, r *http.Request) platformtest.Fault {
+		}, WantWait: true, PostsDone: true},
+		{Name: "500 once", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if n == 2 {
 				return platformtest.Server
 			}
 			return platformtest.None
-		}, postsDone: true},
-		{name: "truncated comments page", plan: func(n int, r *http.Request) platformtest.Fault {
+		}, PostsDone: true},
+		{Name: "truncated comments page", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if isComments(r, parade) && r.URL.Query().Get("after") != "" {
 				return platformtest.Truncated
 			}
 			return platformtest.None
-		}, wantErr: platforms.ErrMalformed, incomplete: parade, postsDone: true, wantInErrMsg: "facebook: read comments of " + parade},
-		{name: "garbage comments page", plan: func(n int, r *http.Request) platformtest.Fault {
+		}, WantErr: platforms.ErrMalformed, Incomplete: parade, PostsDone: true, WantInErrMsg: "facebook: read comments of " + parade},
+		{Name: "garbage comments page", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if isComments(r, council) {
 				return platformtest.Garbage
 			}
 			return platformtest.None
-		}, wantErr: platforms.ErrMalformed, incomplete: council, postsDone: true},
-		{name: "truncated posts page", plan: func(n int, r *http.Request) platformtest.Fault {
+		}, WantErr: platforms.ErrMalformed, Incomplete: council, PostsDone: true},
+		{Name: "truncated posts page", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if strings.HasSuffix(r.URL.Path, "/posts") && r.URL.Query().Get("after") != "" {
 				return platformtest.Truncated
 			}
 			return platformtest.None
-		}, wantErr: platforms.ErrMalformed, postsDone: false, wantInErrMsg: "facebook: read posts"},
-		{name: "garbage posts page", plan: func(n int, r *http.Request) platformtest.Fault {
+		}, WantErr: platforms.ErrMalformed, PostsDone: false, WantInErrMsg: "facebook: read posts"},
+		{Name: "garbage posts page", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if strings.HasSuffix(r.URL.Path, "/posts") {
 				return platformtest.Garbage
 			}
 			return platformtest.None
-		}, wantErr: platforms.ErrMalformed, postsDone: false},
-		{name: "slow answers", plan: func(n int, r *http.Request) platformtest.Fault {
+		}, WantErr: platforms.ErrMalformed, PostsDone: false},
+		{Name: "slow answers", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if n%4 == 0 {
 				return platformtest.Slow
 			}
 			return platformtest.None
-		}, postsDone: true},
+		}, PostsDone: true},
 	}
 }
 
 func runFaultCase(t *testing.T, w *platformtest.World, tc faultCase) {
 	t.Helper()
 	srv := facebooktest.NewServer(w, facebooktest.WithMiddleware(func(h http.Handler) http.Handler {
-		return platformtest.Faults(h, tc.plan)
+		return platformtest.Faults(h, tc.Plan)
 	}))
 	defer srv.Close()
 	r := capture(t, srv, srv.Account(), full)
-	if tc.wantErr == nil {
-		if r.err != nil {
-			t.Fatal(r.err)
-		}
-		checkWorld(t, srv, w, r)
-	} else if !errors.Is(r.err, tc.wantErr) {
-		t.Fatalf("err = %v, want %v", r.err, tc.wantErr)
-	}
-	if tc.wantInErrMsg != "" && !strings.Contains(r.err.Error(), tc.wantInErrMsg) {
-		t.Errorf("err %q does not say %q", r.err, tc.wantInErrMsg)
-	}
-	if tc.wantWait && !containsWait(r.waits, 2*time.Second) {
-		t.Errorf("waits %v lack the 2s Retry-After", r.waits)
-	}
-	if r.sink.PostsDone != tc.postsDone {
-		t.Errorf("PostsDone = %v, want %v", r.sink.PostsDone, tc.postsDone)
-	}
-	if tc.incomplete != "" {
-		if r.sink.CompleteThread[tc.incomplete] {
-			t.Errorf("thread %s marked complete after a failed page", tc.incomplete)
-		}
-		for _, p := range w.Posts() {
-			if id := srv.NativeID(p.ID); id != tc.incomplete && !r.sink.CompleteThread[id] {
-				t.Errorf("thread %s of another post not complete", id)
-			}
-		}
-	}
-}
-
-func containsWait(waits []time.Duration, d time.Duration) bool {
-	for _, w := range waits {
-		if w == d {
-			return true
-		}
-	}
-	return false
+	graphWorld(srv).CheckFault(t, tc, w, r, func() { checkWorld(t, srv, w, r) })
 }
 
 func TestWrongCredential(t *testing.T) {
@@ -135,18 +92,18 @@ func TestWrongCredential(t *testing.T) {
 	acct.Credential = "EAAJwrongTokenXYZ123"
 	r := capture(t, srv, acct, full)
 	var he interface{ Error() string }
-	if !errors.Is(r.err, platforms.ErrAuth) {
-		t.Fatalf("err = %v, want ErrAuth", r.err)
+	if !errors.Is(r.Err, platforms.ErrAuth) {
+		t.Fatalf("err = %v, want ErrAuth", r.Err)
 	}
-	he = r.err
+	he = r.Err
 	if !strings.Contains(he.Error(), "code 190") || !strings.Contains(he.Error(), "HTTP 400") {
-		t.Errorf("error should show Graph's code 190 on a 400: %v", r.err)
+		t.Errorf("error should show Graph's code 190 on a 400: %v", r.Err)
 	}
-	if strings.Contains(r.err.Error(), acct.Credential) {
+	if strings.Contains(r.Err.Error(), acct.Credential) {
 		t.Error("error holds the credential")
 	}
-	if len(r.sink.CompleteThread) != 0 || r.sink.PostsDone || len(r.sink.Items) != 0 {
-		t.Errorf("something reported or completed: %d items, %v, %v", len(r.sink.Items), r.sink.CompleteThread, r.sink.PostsDone)
+	if len(r.Sink.CompleteThread) != 0 || r.Sink.PostsDone || len(r.Sink.Items) != 0 {
+		t.Errorf("something reported or completed: %d items, %v, %v", len(r.Sink.Items), r.Sink.CompleteThread, r.Sink.PostsDone)
 	}
 	if srv.Requests() != 1 {
 		t.Errorf("the run should stop at the refused token; %d requests", srv.Requests())
@@ -179,11 +136,11 @@ func TestGraphErrorCodes(t *testing.T) {
 			}))
 			defer srv.Close()
 			r := capture(t, srv, srv.Account(), full)
-			if !errors.Is(r.err, tc.want) {
-				t.Fatalf("err = %v, want %v", r.err, tc.want)
+			if !errors.Is(r.Err, tc.want) {
+				t.Fatalf("err = %v, want %v", r.Err, tc.want)
 			}
-			if tc.notIs != nil && errors.Is(r.err, tc.notIs) {
-				t.Errorf("err %v should not be %v", r.err, tc.notIs)
+			if tc.notIs != nil && errors.Is(r.Err, tc.notIs) {
+				t.Errorf("err %v should not be %v", r.Err, tc.notIs)
 			}
 			if srv.Requests() != 1 {
 				t.Errorf("run went on after a fatal error: %d requests", srv.Requests())

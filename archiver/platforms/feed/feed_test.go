@@ -31,20 +31,11 @@ func newWorld() *platformtest.World {
 	return w
 }
 
-// result is what one capture produced.
-type result struct {
-	sink  *platformtest.Sink
-	blobs *platformtest.MemBlobs
-	waits []time.Duration
-	err   error
-}
+type result = platformtest.Recording
 
 func capture(t *testing.T, conn *feed.Connector, acct platforms.Account, opts platforms.Options) result {
 	t.Helper()
-	r := result{sink: platformtest.NewSink(), blobs: &platformtest.MemBlobs{}}
-	cl := platformtest.Client(t, r.blobs, &r.waits, acct.Credential)
-	r.err = conn.Capture(context.Background(), acct, opts, cl, r.sink)
-	return r
+	return platformtest.Capture(t, conn, acct, opts, nil)
 }
 
 // accounts are the server's two feeds.
@@ -57,9 +48,9 @@ func accounts(s *feedtest.Server) map[string]platforms.Account {
 func checkMatchesWorld(t *testing.T, s *feedtest.Server, w *platformtest.World, r result) {
 	t.Helper()
 	posts := w.Posts()
-	got := r.sink.ByID()
-	if len(got) != len(posts) || len(r.sink.Items) != len(posts) {
-		t.Fatalf("reported %d items (%d distinct), world has %d posts", len(r.sink.Items), len(got), len(posts))
+	got := r.Sink.ByID()
+	if len(got) != len(posts) || len(r.Sink.Items) != len(posts) {
+		t.Fatalf("reported %d items (%d distinct), world has %d posts", len(r.Sink.Items), len(got), len(posts))
 	}
 	for _, p := range posts {
 		id := s.NativeID(p.ID)
@@ -93,15 +84,15 @@ func checkMatchesWorld(t *testing.T, s *feedtest.Server, w *platformtest.World, 
 		}
 		if it.RawKey == "" {
 			t.Errorf("%s: no raw key", id)
-		} else if _, ok := r.blobs.Get(it.RawKey); !ok {
+		} else if _, ok := r.Blobs.Get(it.RawKey); !ok {
 			t.Errorf("%s: raw key %s not in the blob store", id, it.RawKey)
 		}
-		if !r.sink.CompleteThread[id] {
+		if !r.Sink.CompleteThread[id] {
 			t.Errorf("%s: thread not complete", id)
 		}
 	}
-	if len(r.sink.CompleteThread) != len(posts) {
-		t.Errorf("%d threads complete, want %d", len(r.sink.CompleteThread), len(posts))
+	if len(r.Sink.CompleteThread) != len(posts) {
+		t.Errorf("%d threads complete, want %d", len(r.Sink.CompleteThread), len(posts))
 	}
 }
 
@@ -116,20 +107,20 @@ func TestCaptureFull(t *testing.T) {
 		for _, complete := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/complete=%v", name, complete), func(t *testing.T) {
 				r := capture(t, &feed.Connector{CompleteFeed: complete}, acct, platforms.Options{Full: true})
-				if r.err != nil {
-					t.Fatal(r.err)
+				if r.Err != nil {
+					t.Fatal(r.Err)
 				}
 				checkMatchesWorld(t, s, w, r)
-				if r.sink.Count(platforms.KindComment)+r.sink.Count(platforms.KindReply) != 0 {
+				if r.Sink.Count(platforms.KindComment)+r.Sink.Count(platforms.KindReply) != 0 {
 					t.Error("a feed reported comments")
 				}
-				if r.sink.PostsDone != complete {
-					t.Errorf("PostsComplete = %v, want %v", r.sink.PostsDone, complete)
+				if r.Sink.PostsDone != complete {
+					t.Errorf("PostsComplete = %v, want %v", r.Sink.PostsDone, complete)
 				}
-				if len(r.sink.Profiles) != 1 {
-					t.Fatalf("%d profiles", len(r.sink.Profiles))
+				if len(r.Sink.Profiles) != 1 {
+					t.Fatalf("%d profiles", len(r.Sink.Profiles))
 				}
-				p := r.sink.Profiles[0]
+				p := r.Sink.Profiles[0]
 				if p.DisplayName != "Clinton City — Noticias" || p.Description != "Official news of Clinton City, Utah 🏔️" ||
 					p.Website != "https://www.clintoncity.example" || p.Email != "pio@clintoncity.example" ||
 					p.Handle != acct.Handle || p.NativeID != acct.Handle || p.RawKey == "" {
@@ -146,12 +137,12 @@ func TestMediaServed(t *testing.T) {
 	s := feedtest.NewServer(w)
 	defer s.Close()
 	r := capture(t, feed.New(), s.Account(), platforms.Options{Full: true})
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	cl := platformtest.Client(t, &platformtest.MemBlobs{}, nil)
 	n := 0
-	for _, it := range r.sink.Items {
+	for _, it := range r.Sink.Items {
 		for _, m := range it.Media {
 			body, ctype, err := cl.Download(context.Background(), m.URL)
 			if err != nil {
@@ -218,11 +209,11 @@ func TestPagination(t *testing.T) {
 			s := feedtest.NewServer(w, append(tc.opts, feedtest.WithMiddleware(rec.middleware))...)
 			defer s.Close()
 			r := capture(t, &feed.Connector{CompleteFeed: true}, s.Account(), platforms.Options{Full: true})
-			if r.err != nil {
-				t.Fatal(r.err)
+			if r.Err != nil {
+				t.Fatal(r.Err)
 			}
 			checkMatchesWorld(t, s, w, r)
-			if !r.sink.PostsDone {
+			if !r.Sink.PostsDone {
 				t.Error("PostsComplete not called after the last page")
 			}
 			size := 3
@@ -249,19 +240,19 @@ func TestEditsAndDeletions(t *testing.T) {
 			acct := accounts(s)[name]
 			conn := &feed.Connector{CompleteFeed: true}
 			first := capture(t, conn, acct, platforms.Options{Full: true})
-			if first.err != nil {
-				t.Fatal(first.err)
+			if first.Err != nil {
+				t.Fatal(first.Err)
 			}
 			posts := w.Posts()
 			edited, deleted := posts[len(posts)-1].ID, posts[1].ID
 			w.Edit(edited, "Main St reabre a las 3 pm ✅ (actualizado)")
 			w.Delete(deleted)
 			second := capture(t, conn, acct, platforms.Options{Full: true})
-			if second.err != nil {
-				t.Fatal(second.err)
+			if second.Err != nil {
+				t.Fatal(second.Err)
 			}
 			checkMatchesWorld(t, s, w, second)
-			got := second.sink.ByID()
+			got := second.Sink.ByID()
 			if _, ok := got[s.NativeID(deleted)]; ok {
 				t.Error("deleted post reported")
 			}
@@ -271,11 +262,11 @@ func TestEditsAndDeletions(t *testing.T) {
 				it.EditMarker != p.Edited.UTC().Format(time.RFC3339Nano) {
 				t.Errorf("edited item = text %q edited %v marker %q", it.Text, it.EditedAt, it.EditMarker)
 			}
-			before := first.sink.ByID()[s.NativeID(edited)]
+			before := first.Sink.ByID()[s.NativeID(edited)]
 			if before.EditMarker != "" || before.EditedAt != nil {
 				t.Errorf("unedited post had an edit marker %q", before.EditMarker)
 			}
-			if !second.sink.PostsDone {
+			if !second.Sink.PostsDone {
 				t.Error("PostsComplete not called")
 			}
 		})
@@ -289,14 +280,14 @@ func TestLatestNFeed(t *testing.T) {
 	s := feedtest.NewServer(w, feedtest.WithRSSLimit(4))
 	defer s.Close()
 	r := capture(t, feed.New(), s.RSSAccount(), platforms.Options{Full: true})
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	if len(r.sink.Items) != 4 || r.sink.PostsDone {
-		t.Errorf("%d items, PostsComplete %v; want 4 and false", len(r.sink.Items), r.sink.PostsDone)
+	if len(r.Sink.Items) != 4 || r.Sink.PostsDone {
+		t.Errorf("%d items, PostsComplete %v; want 4 and false", len(r.Sink.Items), r.Sink.PostsDone)
 	}
 	for _, p := range w.Posts()[:4] {
-		if !r.sink.CompleteThread[s.NativeID(p.ID)] {
+		if !r.Sink.CompleteThread[s.NativeID(p.ID)] {
 			t.Errorf("thread of %s not complete", p.ID)
 		}
 	}
@@ -312,10 +303,10 @@ func TestIncremental(t *testing.T) {
 	posts := w.Posts() // newest first; 11 posts, pages of 3
 	since := posts[4].Created.Add(-time.Second)
 	r := capture(t, &feed.Connector{CompleteFeed: true}, s.Account(), platforms.Options{Since: since})
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	got := r.sink.ByID()
+	got := r.Sink.ByID()
 	if len(got) != 5 {
 		t.Errorf("reported %d posts, want 5", len(got))
 	}
@@ -328,7 +319,7 @@ func TestIncremental(t *testing.T) {
 	if paths := rec.get(); !slices.Equal(paths, []string{"/atom.xml", "/atom.xml?page=2"}) {
 		t.Errorf("fetched %v, want the first two pages only", paths)
 	}
-	if r.sink.PostsDone {
+	if r.Sink.PostsDone {
 		t.Error("PostsComplete in an incremental run")
 	}
 }
@@ -370,24 +361,24 @@ func TestFaults(t *testing.T) {
 			r := capture(t, &feed.Connector{CompleteFeed: true}, s.Account(), platforms.Options{Full: true})
 			failed := tc.wantErr != nil || tc.name == "500 always"
 			switch {
-			case tc.wantErr != nil && !errors.Is(r.err, tc.wantErr):
-				t.Fatalf("err = %v, want %v", r.err, tc.wantErr)
-			case failed && r.err == nil:
+			case tc.wantErr != nil && !errors.Is(r.Err, tc.wantErr):
+				t.Fatalf("err = %v, want %v", r.Err, tc.wantErr)
+			case failed && r.Err == nil:
 				t.Fatal("no error")
-			case !failed && r.err != nil:
-				t.Fatal(r.err)
+			case !failed && r.Err != nil:
+				t.Fatal(r.Err)
 			}
-			if failed && !strings.HasPrefix(r.err.Error(), "feed: ") {
-				t.Errorf("error not wrapped by the connector: %v", r.err)
+			if failed && !strings.HasPrefix(r.Err.Error(), "feed: ") {
+				t.Errorf("error not wrapped by the connector: %v", r.Err)
 			}
-			if len(r.sink.Items) != tc.wantItems || len(r.sink.CompleteThread) != tc.wantItems {
-				t.Errorf("%d items, %d threads complete; want %d", len(r.sink.Items), len(r.sink.CompleteThread), tc.wantItems)
+			if len(r.Sink.Items) != tc.wantItems || len(r.Sink.CompleteThread) != tc.wantItems {
+				t.Errorf("%d items, %d threads complete; want %d", len(r.Sink.Items), len(r.Sink.CompleteThread), tc.wantItems)
 			}
-			if r.sink.PostsDone == failed {
-				t.Errorf("PostsComplete = %v after a run that failed=%v", r.sink.PostsDone, failed)
+			if r.Sink.PostsDone == failed {
+				t.Errorf("PostsComplete = %v after a run that failed=%v", r.Sink.PostsDone, failed)
 			}
-			if tc.wantWait > 0 && !slices.Contains(r.waits, tc.wantWait) {
-				t.Errorf("waits %v lack %v", r.waits, tc.wantWait)
+			if tc.wantWait > 0 && !slices.Contains(r.Waits, tc.wantWait) {
+				t.Errorf("waits %v lack %v", r.Waits, tc.wantWait)
 			}
 		})
 	}
@@ -406,28 +397,26 @@ func TestCredential(t *testing.T) {
 	}
 	for _, acct := range accounts(s) {
 		r := capture(t, feed.New(), acct, platforms.Options{Full: true})
-		if r.err != nil {
-			t.Fatal(r.err)
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
 		checkMatchesWorld(t, s, w, r)
-		for _, b := range r.blobs.All() {
-			if bytes.Contains(b, []byte(secret)) {
-				t.Error("credential stored in a blob")
-			}
+		if _, ok := platformtest.BlobWith(r.Blobs, secret); ok {
+			t.Error("credential stored in a blob")
 		}
 	}
 	for _, cred := range []string{"", "wrong-token-123", "user:password"} {
 		acct := s.Account()
 		acct.Credential = cred
 		r := capture(t, &feed.Connector{CompleteFeed: true}, acct, platforms.Options{Full: true})
-		if !errors.Is(r.err, platforms.ErrAuth) {
-			t.Errorf("credential %q: err = %v, want ErrAuth", cred, r.err)
+		if !errors.Is(r.Err, platforms.ErrAuth) {
+			t.Errorf("credential %q: err = %v, want ErrAuth", cred, r.Err)
 		}
-		if len(r.sink.Items) != 0 || len(r.sink.CompleteThread) != 0 || r.sink.PostsDone || len(r.sink.Profiles) != 0 {
+		if len(r.Sink.Items) != 0 || len(r.Sink.CompleteThread) != 0 || r.Sink.PostsDone || len(r.Sink.Profiles) != 0 {
 			t.Errorf("credential %q: something reported or completed", cred)
 		}
-		if cred != "" && strings.Contains(r.err.Error(), cred) {
-			t.Errorf("error shows the credential: %v", r.err)
+		if cred != "" && strings.Contains(r.Err.Error(), cred) {
+			t.Errorf("error shows the credential: %v", r.Err)
 		}
 	}
 }

@@ -111,18 +111,18 @@ func TestPagingQuirks(t *testing.T) {
 			srv := staticSite(t, tc.docs)
 			acct := platforms.Account{Platform: platforms.Feed, Handle: srv.URL + "/feed"}
 			r := capture(t, &feed.Connector{CompleteFeed: true, MaxPages: tc.maxPages}, acct, platforms.Options{Full: true})
-			if (r.err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, want error %v", r.err, tc.wantErr)
+			if (r.Err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", r.Err, tc.wantErr)
 			}
 			var ids []string
-			for _, it := range r.sink.Items {
+			for _, it := range r.Sink.Items {
 				ids = append(ids, it.NativeID)
 			}
 			if strings.Join(ids, ",") != strings.Join(tc.wantIDs, ",") {
 				t.Errorf("reported %v, want %v", ids, tc.wantIDs)
 			}
-			if r.sink.PostsDone == tc.wantErr {
-				t.Errorf("PostsComplete = %v", r.sink.PostsDone)
+			if r.Sink.PostsDone == tc.wantErr {
+				t.Errorf("PostsComplete = %v", r.Sink.PostsDone)
 			}
 		})
 	}
@@ -144,14 +144,14 @@ func TestShiftingPages(t *testing.T) {
 	}))
 	defer s.Close()
 	r := capture(t, feed.New(), s.Account(), platforms.Options{Full: true})
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	posts := w.Posts()
-	if len(r.sink.Items) != len(posts)-1 { // all but the one published mid-run
-		t.Errorf("%d items reported, want %d", len(r.sink.Items), len(posts)-1)
+	if len(r.Sink.Items) != len(posts)-1 { // all but the one published mid-run
+		t.Errorf("%d items reported, want %d", len(r.Sink.Items), len(posts)-1)
 	}
-	if len(r.sink.ByID()) != len(r.sink.Items) {
+	if len(r.Sink.ByID()) != len(r.Sink.Items) {
 		t.Error("an entry was reported twice")
 	}
 }
@@ -163,12 +163,12 @@ func TestAPIBaseJoin(t *testing.T) {
 	defer s.Close()
 	acct := platforms.Account{Platform: platforms.Feed, Handle: "/rss.xml", APIBase: s.URL + "/"}
 	r := capture(t, feed.New(), acct, platforms.Options{Full: true})
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	checkMatchesWorld(t, s, w, r)
 	acct.APIBase = ""
-	if r := capture(t, feed.New(), acct, platforms.Options{Full: true}); r.err == nil {
+	if r := capture(t, feed.New(), acct, platforms.Options{Full: true}); r.Err == nil {
 		t.Error("a path Handle without APIBase was accepted")
 	}
 }

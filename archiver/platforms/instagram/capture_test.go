@@ -2,16 +2,15 @@ package instagram_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/civicarchive/civicarchive/archiver/platforms"
+	"github.com/civicarchive/civicarchive/archiver/platforms/graph/graphtest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/instagram"
 	"github.com/civicarchive/civicarchive/archiver/platforms/instagram/instagramtest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/platformtest"
@@ -28,91 +27,41 @@ func newWorld() *platformtest.World {
 	return w
 }
 
-type result struct {
-	sink  *platformtest.Sink
-	blobs *platformtest.MemBlobs
-	waits []time.Duration
-	err   error
-}
+type result = platformtest.Recording
 
 func capture(t *testing.T, acct platforms.Account, opts platforms.Options) result {
 	t.Helper()
-	r := result{sink: platformtest.NewSink(), blobs: &platformtest.MemBlobs{}}
-	cl := platformtest.Client(t, r.blobs, &r.waits, acct.Credential)
-	r.err = instagram.New().Capture(context.Background(), acct, opts, cl, r.sink)
-	return r
+	return platformtest.Capture(t, instagram.New(), acct, opts, nil)
 }
 
 var full = platforms.Options{Full: true}
 
-// checkWorld compares what was reported with the world's current state.
-func checkWorld(t *testing.T, srv *instagramtest.Server, w *platformtest.World, r result) {
-	t.Helper()
-	got := r.sink.ByID()
-	order := map[string]int{}
-	for i, it := range r.sink.Items {
-		if _, dup := order[it.NativeID]; !dup {
-			order[it.NativeID] = i
-		}
-	}
-	posts, comments := w.Counts()
-	if n := r.sink.Count(platforms.KindPost); n != posts {
-		t.Errorf("posts: got %d, want %d", n, posts)
-	}
-	if n := r.sink.Count(platforms.KindComment) + r.sink.Count(platforms.KindReply); n != comments {
-		t.Errorf("comments+replies: got %d, want %d", n, comments)
-	}
-	for _, p := range w.Posts() {
-		id := srv.NativeID(p.ID)
-		it, ok := got[id]
-		if !ok {
-			t.Errorf("post %s not reported", id)
-			continue
-		}
-		if it.Kind != platforms.KindPost || it.Text != p.Text || it.CreatedAt == nil || !it.CreatedAt.Equal(p.Created) {
-			t.Errorf("post %s: got %+v, want %q", id, it, p.Text)
-		}
-		if len(it.Media) != len(p.Media) {
-			t.Errorf("post %s: media %+v, want %v", id, it.Media, p.Media)
-		}
-		for i, m := range p.Media {
-			if i < len(it.Media) && (it.Media[i].NativeID == "" || !strings.Contains(it.Media[i].URL, "/media/"+m)) {
-				t.Errorf("post %s media %d: %+v", id, i, it.Media[i])
+// graphWorld is how a capture of srv should look, beyond what
+// graphtest.World checks: media ids, authors as Instagram usernames.
+func graphWorld(srv *instagramtest.Server) graphtest.World {
+	return graphtest.World{
+		NativeID: srv.NativeID,
+		Post: func(t testing.TB, p platformtest.Post, id string, it platforms.Item) {
+			t.Helper()
+			for i := range p.Media {
+				if i < len(it.Media) && it.Media[i].NativeID == "" {
+					t.Errorf("post %s media %d: %+v", id, i, it.Media[i])
+				}
 			}
-		}
-		if !r.sink.CompleteThread[id] {
-			t.Errorf("thread %s not complete", id)
-		}
-		for _, c := range w.Thread(p.ID) {
-			checkComment(t, srv, c, got, order, id)
-		}
-	}
-	if !r.sink.PostsDone {
-		t.Error("PostsComplete not called")
+		},
+		Comment: func(t testing.TB, c platformtest.Comment, id string, it platforms.Item) {
+			t.Helper()
+			if it.AuthorName != instagramtest.Username(c.Author) {
+				t.Errorf("comment %s: got author %q; want %q", id, it.AuthorName, instagramtest.Username(c.Author))
+			}
+		},
 	}
 }
 
-func checkComment(t *testing.T, srv *instagramtest.Server, c platformtest.Comment, got map[string]platforms.Item, order map[string]int, postID string) {
+// checkWorld compares what was reported with the world's current state.
+func checkWorld(t *testing.T, srv *instagramtest.Server, w *platformtest.World, r result) {
 	t.Helper()
-	id := srv.NativeID(c.ID)
-	it, ok := got[id]
-	if !ok {
-		t.Errorf("comment %s %q not reported", id, c.Text)
-		return
-	}
-	kind, parent := platforms.KindComment, postID
-	if c.ParentID != "" {
-		kind, parent = platforms.KindReply, srv.NativeID(c.ParentID)
-	}
-	if it.Kind != kind || it.ParentNativeID != parent || it.RootNativeID != postID {
-		t.Errorf("comment %s: kind %s parent %s root %s; want %s %s %s", id, it.Kind, it.ParentNativeID, it.RootNativeID, kind, parent, postID)
-	}
-	if it.Text != c.Text || it.Hidden != c.Hidden || it.AuthorName != instagramtest.Username(c.Author) {
-		t.Errorf("comment %s: got %q hidden %v author %q; want %q %v", id, it.Text, it.Hidden, it.AuthorName, c.Text, c.Hidden)
-	}
-	if p, ok := order[parent]; ok && p > order[id] {
-		t.Errorf("comment %s reported before its parent %s", id, parent)
-	}
+	graphWorld(srv).CheckWorld(t, w, r.Sink)
 }
 
 func TestCaptureSeededWorld(t *testing.T) {
@@ -120,20 +69,20 @@ func TestCaptureSeededWorld(t *testing.T) {
 	srv := instagramtest.NewServer(w)
 	defer srv.Close()
 	r := capture(t, srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	checkWorld(t, srv, w, r)
-	if len(r.sink.Profiles) != 1 {
-		t.Fatalf("profiles: %d", len(r.sink.Profiles))
+	if len(r.Sink.Profiles) != 1 {
+		t.Fatalf("profiles: %d", len(r.Sink.Profiles))
 	}
-	p := r.sink.Profiles[0]
+	p := r.Sink.Profiles[0]
 	if p.NativeID != srv.UserID() || p.Handle != "clintoncityut" || p.DisplayName != "Clinton City, Utah" ||
 		p.Description != "Official Instagram of Clinton City 🏙️" || p.Website != "https://www.clintoncity.net" ||
 		p.URL != "https://www.instagram.com/clintoncityut/" || !strings.Contains(p.AvatarURL, "/media/avatar.jpg") || p.RawKey == "" {
 		t.Errorf("profile: %+v", p)
 	}
-	got := r.sink.ByID()
+	got := r.Sink.ByID()
 	for _, p := range w.Posts() {
 		if p.Title == "Road closure" {
 			it := got[srv.NativeID(p.ID)]
@@ -163,11 +112,11 @@ func TestPaginationAndCarousel(t *testing.T) {
 	srv := instagramtest.NewServer(w, instagramtest.WithPageSizes(2, 3))
 	defer srv.Close()
 	r := capture(t, srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	checkWorld(t, srv, w, r)
-	it := r.sink.ByID()[srv.NativeID(posts[0])]
+	it := r.Sink.ByID()[srv.NativeID(posts[0])]
 	want := []platforms.Media{
 		{NativeID: instagramtest.MediaID(posts[0], "a.jpg"), Kind: "image"},
 		{NativeID: instagramtest.MediaID(posts[0], "b.mp4"), Kind: "video"},
@@ -186,8 +135,8 @@ func TestEditsAndDeletions(t *testing.T) {
 	w := newWorld()
 	srv := instagramtest.NewServer(w)
 	defer srv.Close()
-	if r := capture(t, srv.Account(), full); r.err != nil {
-		t.Fatal(r.err)
+	if r := capture(t, srv.Account(), full); r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	posts := w.Posts()
 	council, parade := posts[1], posts[2]
@@ -198,11 +147,11 @@ func TestEditsAndDeletions(t *testing.T) {
 	w.Delete(council.ID)
 	w.Delete(deleted.ID)
 	r := capture(t, srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	checkWorld(t, srv, w, r)
-	got := r.sink.ByID()
+	got := r.Sink.ByID()
 	if it := got[srv.NativeID(parade.ID)]; it.Text != "Main St reopens at 3 pm — ¡gracias! 🎉" || it.EditMarker != "" {
 		t.Errorf("edited caption: %+v", it)
 	}
@@ -224,11 +173,11 @@ func TestHiddenComments(t *testing.T) {
 	srv := instagramtest.NewServer(w)
 	defer srv.Close()
 	r := capture(t, srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	checkWorld(t, srv, w, r)
-	if it := r.sink.ByID()[srv.NativeID(c)]; !it.Hidden {
+	if it := r.Sink.ByID()[srv.NativeID(c)]; !it.Hidden {
 		t.Errorf("hidden comment: %+v", it)
 	}
 }
@@ -245,10 +194,10 @@ func TestIncremental(t *testing.T) {
 	defer srv.Close()
 	posts := w.Posts()
 	r := capture(t, srv.Account(), platforms.Options{Since: posts[1].Created.Add(-time.Second)})
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	got := r.sink.ByID()
+	got := r.Sink.ByID()
 	for i, p := range posts {
 		_, ok := got[srv.NativeID(p.ID)]
 		if ok != (i < 2) {
@@ -261,7 +210,7 @@ func TestIncremental(t *testing.T) {
 			t.Errorf("old post's comments fetched: %s", p)
 		}
 	}
-	if r.sink.PostsDone {
+	if r.Sink.PostsDone {
 		t.Error("PostsComplete in an incremental run")
 	}
 }
@@ -273,12 +222,12 @@ func TestLikeCountNotContent(t *testing.T) {
 	srv := instagramtest.NewServer(w)
 	defer srv.Close()
 	a, b := capture(t, srv.Account(), full), capture(t, srv.Account(), full)
-	if a.err != nil || b.err != nil {
-		t.Fatal(a.err, b.err)
+	if a.Err != nil || b.Err != nil {
+		t.Fatal(a.Err, b.Err)
 	}
 	changedRaw := false
-	for id, x := range a.sink.ByID() {
-		y := b.sink.ByID()[id]
+	for id, x := range a.Sink.ByID() {
+		y := b.Sink.ByID()[id]
 		if x.RawKey != y.RawKey {
 			changedRaw = true
 		}
@@ -299,50 +248,21 @@ func TestSecretsNotStored(t *testing.T) {
 	srv := instagramtest.NewServer(w)
 	defer srv.Close()
 	r := capture(t, srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	tok := []byte(srv.Credential())
-	redacted := 0
-	for _, b := range r.blobs.All() {
-		if bytes.Contains(b, tok) {
-			t.Fatalf("a raw blob holds the credential: %.200s", b)
-		}
-		if bytes.Contains(b, []byte("access_token=%5BREDACTED%5D")) || bytes.Contains(b, []byte("access_token="+platforms.Redacted)) {
-			redacted++
-		}
-	}
-	if redacted == 0 {
-		t.Error("no paging.next link was redacted")
-	}
-	for _, v := range []any{r.sink.Items, r.sink.Profiles} {
-		if b, _ := json.Marshal(v); bytes.Contains(b, tok) {
-			t.Fatal("an item or profile holds the credential")
-		}
-	}
+	graphtest.CheckSecretsNotStored(t, r, srv.Credential())
 }
 
 func TestForeignNextNotFollowed(t *testing.T) {
 	w := newWorld()
-	evil := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		t.Errorf("foreign host called: %s", r.URL)
-	}))
-	defer evil.Close()
-	var srv *instagramtest.Server
-	srv = instagramtest.NewServer(w, instagramtest.WithMiddleware(func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
-			body := bytes.ReplaceAll(rec.Body.Bytes(), []byte(`"next":"`+srv.URL), []byte(`"next":"`+evil.URL))
-			rw.Header().Set("Content-Type", "application/json")
-			rw.WriteHeader(rec.Code)
-			rw.Write(body)
-		})
-	}))
+	var self string
+	srv := instagramtest.NewServer(w, instagramtest.WithMiddleware(graphtest.ForeignNext(t, &self)))
 	defer srv.Close()
+	self = srv.URL
 	r := capture(t, srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	checkWorld(t, srv, w, r)
 }

@@ -1,7 +1,6 @@
 package instagram
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -55,55 +54,22 @@ type igComment struct {
 	LikeCount int    `json:"like_count"` // a counter: never in an Item
 }
 
-type mediaPage struct {
-	Data   []igMedia    `json:"data"`
-	Paging graph.Paging `json:"paging"`
-}
+type mediaPage = graph.List[igMedia]
 
-type commentsPage struct {
-	Data   []igComment  `json:"data"`
-	Paging graph.Paging `json:"paging"`
-}
-
-func malformed(what string, err error) error {
-	return fmt.Errorf("%w: %s: %v", platforms.ErrMalformed, what, err)
-}
+type commentsPage = graph.List[igComment]
 
 // parseUser decodes the IG User node.
 func parseUser(body []byte) (igUser, error) {
-	var u igUser
-	if err := json.Unmarshal(body, &u); err != nil {
-		return u, malformed("user", err)
-	}
-	if u.ID == "" {
-		return u, fmt.Errorf("%w: user: no id", platforms.ErrMalformed)
-	}
-	return u, nil
+	return graph.ParseNode(body, "user", func(u igUser) string { return u.ID })
 }
 
 // parseMedia decodes one page of /{ig-user-id}/media; a body without a
 // data array is malformed, never an empty page.
-func parseMedia(body []byte) (mediaPage, error) {
-	var p mediaPage
-	if err := json.Unmarshal(body, &p); err != nil {
-		return p, malformed("media", err)
-	}
-	if p.Data == nil {
-		return p, fmt.Errorf("%w: media: no data array", platforms.ErrMalformed)
-	}
-	return p, nil
-}
+func parseMedia(body []byte) (mediaPage, error) { return graph.ParseList[igMedia](body, "media") }
 
 // parseComments decodes one page of comments or replies.
 func parseComments(body []byte) (commentsPage, error) {
-	var p commentsPage
-	if err := json.Unmarshal(body, &p); err != nil {
-		return p, malformed("comments", err)
-	}
-	if p.Data == nil {
-		return p, fmt.Errorf("%w: comments: no data array", platforms.ErrMalformed)
-	}
-	return p, nil
+	return graph.ParseList[igComment](body, "comments")
 }
 
 // profileOf normalises the IG User.

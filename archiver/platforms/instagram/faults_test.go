@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/civicarchive/civicarchive/archiver/platforms"
+	"github.com/civicarchive/civicarchive/archiver/platforms/graph/graphtest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/instagram/instagramtest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/platformtest"
 )
@@ -20,110 +20,69 @@ func TestFaults(t *testing.T) {
 	firstComment := probe.NativeID(w.Thread(posts[2].ID)[0].ID)
 	probe.Close()
 	for _, tc := range faultCases(parade, council, firstComment) {
-		t.Run(tc.name, func(t *testing.T) { runFaultCase(t, w, tc) })
+		t.Run(tc.Name, func(t *testing.T) { runFaultCase(t, w, tc) })
 	}
 }
 
-type faultCase struct {
-	name       string
-	plan       func(n int, r *http.Request) platformtest.Fault
-	wantErr    error // nil: success
-	wantWait   bool  // the 2s Retry-After was honoured
-	incomplete string
-	postsDone  bool
-}
+type faultCase = graphtest.FaultCase
 
 func faultCases(parade, council, firstComment string) []faultCase {
 	is := func(r *http.Request, suffix string) bool { return strings.HasSuffix(r.URL.Path, suffix) }
 	return []faultCase{
-		{name: "429 then success", plan: func(n int, r *http.Request) platformtest.Fault {
+		{Name: "429 then success", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if n == 2 {
 				return platformtest.TooMany
 			}
 			return platformtest.None
-		}, wantWait: true, postsDone: true},
-		{name: "500 once", plan: func(n int, r *http.Request) platformtest.Fault {
+		}, WantWait: true, PostsDone: true},
+		{Name: "500 once", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if n == 3 {
 				return platformtest.Server
 			}
 			return platformtest.None
-		}, postsDone: true},
-		{name: "truncated comments page", plan: func(n int, r *http.Request) platformtest.Fault {
+		}, PostsDone: true},
+		{Name: "truncated comments page", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if is(r, "/"+parade+"/comments") {
 				return platformtest.Truncated
 			}
 			return platformtest.None
-		}, wantErr: platforms.ErrMalformed, incomplete: parade, postsDone: true},
-		{name: "truncated replies page", plan: func(n int, r *http.Request) platformtest.Fault {
+		}, WantErr: platforms.ErrMalformed, Incomplete: parade, PostsDone: true},
+		{Name: "truncated replies page", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if is(r, "/"+firstComment+"/replies") {
 				return platformtest.Truncated
 			}
 			return platformtest.None
-		}, wantErr: platforms.ErrMalformed, incomplete: parade, postsDone: true},
-		{name: "garbage comments page", plan: func(n int, r *http.Request) platformtest.Fault {
+		}, WantErr: platforms.ErrMalformed, Incomplete: parade, PostsDone: true},
+		{Name: "garbage comments page", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if is(r, "/"+council+"/comments") {
 				return platformtest.Garbage
 			}
 			return platformtest.None
-		}, wantErr: platforms.ErrMalformed, incomplete: council, postsDone: true},
-		{name: "truncated media page", plan: func(n int, r *http.Request) platformtest.Fault {
+		}, WantErr: platforms.ErrMalformed, Incomplete: council, PostsDone: true},
+		{Name: "truncated media page", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if is(r, "/media") && r.URL.Query().Get("after") != "" {
 				return platformtest.Truncated
 			}
 			return platformtest.None
-		}, wantErr: platforms.ErrMalformed},
-		{name: "garbage media page", plan: func(n int, r *http.Request) platformtest.Fault {
+		}, WantErr: platforms.ErrMalformed},
+		{Name: "garbage media page", Plan: func(n int, r *http.Request) platformtest.Fault {
 			if is(r, "/media") {
 				return platformtest.Garbage
 			}
 			return platformtest.None
-		}, wantErr: platforms.ErrMalformed},
+		}, WantErr: platforms.ErrMalformed},
 	}
 }
 
 func runFaultCase(t *testing.T, w *platformtest.World, tc faultCase) {
 	t.Helper()
 	srv := instagramtest.NewServer(w, instagramtest.WithMiddleware(func(h http.Handler) http.Handler {
-		return platformtest.Faults(h, tc.plan)
+		return platformtest.Faults(h, tc.Plan)
 	}))
 	defer srv.Close()
 	r := capture(t, srv.Account(), full)
-	if tc.wantErr == nil {
-		if r.err != nil {
-			t.Fatal(r.err)
-		}
-		checkWorld(t, srv, w, r)
-	} else if !errors.Is(r.err, tc.wantErr) {
-		t.Fatalf("err = %v, want %v", r.err, tc.wantErr)
-	}
-	if tc.wantErr != nil && !strings.HasPrefix(r.err.Error(), "instagram: ") {
-		t.Errorf("error not wrapped: %v", r.err)
-	}
-	if tc.wantWait && !containsWait(r.waits, 2*time.Second) {
-		t.Errorf("waits %v lack the 2s Retry-After", r.waits)
-	}
-	if r.sink.PostsDone != tc.postsDone {
-		t.Errorf("PostsDone = %v, want %v", r.sink.PostsDone, tc.postsDone)
-	}
-	if tc.incomplete != "" {
-		if r.sink.CompleteThread[tc.incomplete] {
-			t.Errorf("thread %s complete after a failed page", tc.incomplete)
-		}
-		for _, p := range w.Posts() {
-			if id := srv.NativeID(p.ID); id != tc.incomplete && !r.sink.CompleteThread[id] {
-				t.Errorf("thread %s of another post not complete", id)
-			}
-		}
-	}
-}
-
-func containsWait(waits []time.Duration, d time.Duration) bool {
-	for _, w := range waits {
-		if w == d {
-			return true
-		}
-	}
-	return false
+	tc.ErrPrefix = "instagram: " // every error names the connector
+	graphWorld(srv).CheckFault(t, tc, w, r, func() { checkWorld(t, srv, w, r) })
 }
 
 func TestWrongCredential(t *testing.T) {
@@ -132,11 +91,11 @@ func TestWrongCredential(t *testing.T) {
 	acct := srv.Account()
 	acct.Credential = "EAAJwrongIGToken42"
 	r := capture(t, acct, full)
-	if !errors.Is(r.err, platforms.ErrAuth) || !strings.Contains(r.err.Error(), "code 190") {
-		t.Fatalf("err = %v, want ErrAuth from code 190", r.err)
+	if !errors.Is(r.Err, platforms.ErrAuth) || !strings.Contains(r.Err.Error(), "code 190") {
+		t.Fatalf("err = %v, want ErrAuth from code 190", r.Err)
 	}
-	if len(r.sink.CompleteThread) != 0 || r.sink.PostsDone || len(r.sink.Items) != 0 || srv.Requests() != 1 {
-		t.Errorf("run went on: %d items, %v, %v, %d requests", len(r.sink.Items), r.sink.CompleteThread, r.sink.PostsDone, srv.Requests())
+	if len(r.Sink.CompleteThread) != 0 || r.Sink.PostsDone || len(r.Sink.Items) != 0 || srv.Requests() != 1 {
+		t.Errorf("run went on: %d items, %v, %v, %d requests", len(r.Sink.Items), r.Sink.CompleteThread, r.Sink.PostsDone, srv.Requests())
 	}
 }
 
@@ -154,10 +113,10 @@ func TestRateLimitCodeStopsRun(t *testing.T) {
 	}))
 	defer srv.Close()
 	r := capture(t, srv.Account(), full)
-	if !errors.Is(r.err, platforms.ErrRateLimited) || errors.Is(r.err, platforms.ErrAuth) {
-		t.Fatalf("err = %v, want ErrRateLimited and not ErrAuth", r.err)
+	if !errors.Is(r.Err, platforms.ErrRateLimited) || errors.Is(r.Err, platforms.ErrAuth) {
+		t.Fatalf("err = %v, want ErrRateLimited and not ErrAuth", r.Err)
 	}
-	if r.sink.Count(platforms.KindPost) != 1 || r.sink.PostsDone {
-		t.Errorf("the run should stop at the first rate-limited thread: %d posts", r.sink.Count(platforms.KindPost))
+	if r.Sink.Count(platforms.KindPost) != 1 || r.Sink.PostsDone {
+		t.Errorf("the run should stop at the first rate-limited thread: %d posts", r.Sink.Count(platforms.KindPost))
 	}
 }

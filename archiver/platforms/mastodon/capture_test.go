@@ -34,22 +34,11 @@ func seeded() *platformtest.World {
 	return w
 }
 
-type result struct {
-	sink  *platformtest.Sink
-	blobs *platformtest.MemBlobs
-	waits []time.Duration
-	err   error
-}
+type result = platformtest.Recording
 
 func capture(t *testing.T, acct platforms.Account, opts platforms.Options, blobs *platformtest.MemBlobs) result {
 	t.Helper()
-	if blobs == nil {
-		blobs = &platformtest.MemBlobs{}
-	}
-	res := result{sink: platformtest.NewSink(), blobs: blobs}
-	c := platformtest.Client(t, blobs, &res.waits, acct.Credential)
-	res.err = mastodon.New().Capture(context.Background(), acct, opts, c, res.sink)
-	return res
+	return platformtest.Capture(t, mastodon.New(), acct, opts, blobs)
 }
 
 var full = platforms.Options{Full: true}
@@ -118,26 +107,26 @@ func TestCaptureFull(t *testing.T) {
 	srv := mastodontest.NewServer(w)
 	defer srv.Close()
 	res := capture(t, srv.Account(), full, nil)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	checkWorld(t, srv, w, res.sink)
-	checkComplete(t, srv, w, res.sink)
-	if !res.sink.PostsDone {
+	checkWorld(t, srv, w, res.Sink)
+	checkComplete(t, srv, w, res.Sink)
+	if !res.Sink.PostsDone {
 		t.Error("PostsComplete not called")
 	}
-	if len(res.sink.Profiles) != 1 {
-		t.Fatalf("profiles = %d", len(res.sink.Profiles))
+	if len(res.Sink.Profiles) != 1 {
+		t.Fatalf("profiles = %d", len(res.Sink.Profiles))
 	}
-	p := res.sink.Profiles[0]
+	p := res.Sink.Profiles[0]
 	if p.Handle != "clintoncity" || p.DisplayName != "City of Clinton" || p.Description != w.Profile.Description ||
 		p.Website != "https://clintoncity.com" || p.Email != "info@clintoncity.com" || !p.Verified || p.RawKey == "" {
 		t.Errorf("profile = %+v", p)
 	}
-	if _, ok := res.blobs.Get(p.RawKey); !ok {
+	if _, ok := res.Blobs.Get(p.RawKey); !ok {
 		t.Error("profile RawKey not in blobs")
 	}
-	byID := res.sink.ByID()
+	byID := res.Sink.ByID()
 	post := byID[srv.NativeID(w.Posts()[2].ID)] // the oldest: road closure
 	if len(post.Media) != 1 || post.Media[0].URL != srv.URL+"/media/road.jpg" || post.Media[0].Kind != "image" || post.Media[0].NativeID == "" {
 		t.Fatalf("media = %+v", post.Media)
@@ -145,7 +134,7 @@ func TestCaptureFull(t *testing.T) {
 	if post.Extra["spoiler_text"] != "Road closure" || !strings.Contains(post.Extra["html"], "🎉") || post.EditMarker != "" {
 		t.Errorf("post extra = %+v", post)
 	}
-	c := platformtest.Client(t, res.blobs, nil)
+	c := platformtest.Client(t, res.Blobs, nil)
 	rc, _, err := c.Download(context.Background(), post.Media[0].URL)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +144,7 @@ func TestCaptureFull(t *testing.T) {
 	if m, _ := w.Media("road.jpg"); !bytes.Equal(got, m.Data) {
 		t.Error("media bytes differ")
 	}
-	for _, it := range res.sink.Items {
+	for _, it := range res.Sink.Items {
 		if it.RawKey == "" || it.CreatedAt == nil {
 			t.Errorf("%s: RawKey %q CreatedAt %v", it.NativeID, it.RawKey, it.CreatedAt)
 		}
@@ -178,12 +167,12 @@ func TestPagination(t *testing.T) {
 		}
 		srv := mastodontest.NewServer(w, mastodontest.WithPageSize(size))
 		res := capture(t, srv.Account(), full, nil)
-		if res.err != nil {
-			t.Fatalf("page size %d: %v", size, res.err)
+		if res.Err != nil {
+			t.Fatalf("page size %d: %v", size, res.Err)
 		}
-		checkWorld(t, srv, w, res.sink)
-		checkComplete(t, srv, w, res.sink)
-		if !res.sink.PostsDone {
+		checkWorld(t, srv, w, res.Sink)
+		checkComplete(t, srv, w, res.Sink)
+		if !res.Sink.PostsDone {
 			t.Errorf("page size %d: PostsComplete not called", size)
 		}
 		srv.Close()
@@ -194,8 +183,8 @@ func TestEditsAndDeletions(t *testing.T) {
 	w := seeded()
 	srv := mastodontest.NewServer(w)
 	defer srv.Close()
-	if res := capture(t, srv.Account(), full, nil); res.err != nil {
-		t.Fatal(res.err)
+	if res := capture(t, srv.Account(), full, nil); res.Err != nil {
+		t.Fatal(res.Err)
 	}
 	posts := w.Posts() // newest first: winter, council, road
 	road, council := posts[2], posts[1]
@@ -207,15 +196,15 @@ func TestEditsAndDeletions(t *testing.T) {
 	w.Delete(bob.ID)
 
 	res := capture(t, srv.Account(), full, nil)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	checkWorld(t, srv, w, res.sink)
-	checkComplete(t, srv, w, res.sink)
-	if !res.sink.PostsDone {
+	checkWorld(t, srv, w, res.Sink)
+	checkComplete(t, srv, w, res.Sink)
+	if !res.Sink.PostsDone {
 		t.Error("PostsComplete not called")
 	}
-	byID := res.sink.ByID()
+	byID := res.Sink.ByID()
 	for _, tc := range []struct{ id, old string }{{road.ID, road.Text}, {anaQ.ID, anaQ.Text}} {
 		it := byID[srv.NativeID(tc.id)]
 		if it.EditMarker == "" || it.EditedAt == nil {
@@ -241,10 +230,10 @@ func TestHiddenCommentsStayPublic(t *testing.T) {
 	srv := mastodontest.NewServer(w)
 	defer srv.Close()
 	res := capture(t, srv.Account(), full, nil)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	it, ok := res.sink.ByID()[srv.NativeID(c.ID)]
+	it, ok := res.Sink.ByID()[srv.NativeID(c.ID)]
 	if !ok || it.Hidden {
 		t.Errorf("hidden comment: reported %v, Hidden %v", ok, it.Hidden)
 	}
@@ -283,12 +272,12 @@ func TestIncremental(t *testing.T) {
 	srv := mastodontest.NewServer(w, mastodontest.WithMiddleware(log.mw), mastodontest.WithPageSize(2))
 	defer srv.Close()
 	res := capture(t, srv.Account(), platforms.Options{Since: posts[1].Created}, nil)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	byID := res.sink.ByID()
+	byID := res.Sink.ByID()
 	for _, p := range posts[:2] {
-		if byID[srv.NativeID(p.ID)].Kind != platforms.KindPost || !res.sink.CompleteThread[srv.NativeID(p.ID)] {
+		if byID[srv.NativeID(p.ID)].Kind != platforms.KindPost || !res.Sink.CompleteThread[srv.NativeID(p.ID)] {
 			t.Errorf("post %s not captured", p.ID)
 		}
 	}
@@ -296,7 +285,7 @@ func TestIncremental(t *testing.T) {
 	if _, ok := byID[old]; ok || log.has(old) {
 		t.Errorf("old post %s fetched (reported %v)", old, ok)
 	}
-	if res.sink.PostsDone {
+	if res.Sink.PostsDone {
 		t.Error("PostsComplete in an incremental run")
 	}
 }
@@ -312,12 +301,12 @@ func TestIncrementalOwnReplyInOldThread(t *testing.T) {
 	srv := mastodontest.NewServer(w)
 	defer srv.Close()
 	res := capture(t, srv.Account(), platforms.Options{Since: reply.Created.Add(-30 * time.Second)}, nil)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	checkWorld(t, srv, w, res.sink)
-	checkComplete(t, srv, w, res.sink)
-	if it := res.sink.ByID()[srv.NativeID(reply.ID)]; it.Kind != platforms.KindReply {
+	checkWorld(t, srv, w, res.Sink)
+	checkComplete(t, srv, w, res.Sink)
+	if it := res.Sink.ByID()[srv.NativeID(reply.ID)]; it.Kind != platforms.KindReply {
 		t.Errorf("own reply kind = %q", it.Kind)
 	}
 }
@@ -344,26 +333,26 @@ func TestPublicContextLimit(t *testing.T) {
 			}
 			res := capture(t, acct, full, nil)
 			n := 0
-			for _, it := range res.sink.Items {
+			for _, it := range res.Sink.Items {
 				if it.RootNativeID == srv.NativeID(busy) {
 					n++
 				}
 			}
 			if tc.public {
-				if !errors.Is(res.err, mastodon.ErrThreadCapped) {
-					t.Errorf("err = %v, want ErrThreadCapped", res.err)
+				if !errors.Is(res.Err, mastodon.ErrThreadCapped) {
+					t.Errorf("err = %v, want ErrThreadCapped", res.Err)
 				}
 				if n != 60 {
 					t.Errorf("got %d comments, want the 60 public ones", n)
 				}
-				checkComplete(t, srv, w, res.sink, busy)
+				checkComplete(t, srv, w, res.Sink, busy)
 				return
 			}
-			if res.err != nil || n != 65 {
-				t.Fatalf("err %v, %d comments", res.err, n)
+			if res.Err != nil || n != 65 {
+				t.Fatalf("err %v, %d comments", res.Err, n)
 			}
-			checkWorld(t, srv, w, res.sink)
-			checkComplete(t, srv, w, res.sink)
+			checkWorld(t, srv, w, res.Sink)
+			checkComplete(t, srv, w, res.Sink)
 		})
 	}
 }
@@ -387,11 +376,11 @@ func TestDeepThreadPublic(t *testing.T) {
 		t.Fatal("credential set")
 	}
 	res := capture(t, srv.Account(), full, nil)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	checkWorld(t, srv, w, res.sink)
-	checkComplete(t, srv, w, res.sink)
+	checkWorld(t, srv, w, res.Sink)
+	checkComplete(t, srv, w, res.Sink)
 }
 
 // TestRecaptureSameContent: counters (favourites, followers) move between
@@ -402,8 +391,8 @@ func TestRecaptureSameContent(t *testing.T) {
 	srv := mastodontest.NewServer(w)
 	defer srv.Close()
 	a, b := capture(t, srv.Account(), full, nil), capture(t, srv.Account(), full, nil)
-	if a.err != nil || b.err != nil {
-		t.Fatal(a.err, b.err)
+	if a.Err != nil || b.Err != nil {
+		t.Fatal(a.Err, b.Err)
 	}
 	norm := func(its []platforms.Item) string {
 		var out []platforms.Item
@@ -417,8 +406,8 @@ func TestRecaptureSameContent(t *testing.T) {
 		j, _ := json.Marshal(out)
 		return string(j)
 	}
-	if norm(a.sink.Items) != norm(b.sink.Items) {
-		t.Errorf("unchanged world, different items:\n%s\n%s", norm(a.sink.Items), norm(b.sink.Items))
+	if norm(a.Sink.Items) != norm(b.Sink.Items) {
+		t.Errorf("unchanged world, different items:\n%s\n%s", norm(a.Sink.Items), norm(b.Sink.Items))
 	}
 }
 
@@ -431,13 +420,13 @@ func TestLookupByIDAfterRename(t *testing.T) {
 	acct := srv.Account()
 	acct.Handle = "@oldname"
 	res := capture(t, acct, full, nil)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	checkWorld(t, srv, w, res.sink)
+	checkWorld(t, srv, w, res.Sink)
 	acct.NativeID = ""
-	if res := capture(t, acct, full, nil); !errors.Is(res.err, platforms.ErrNotFound) {
-		t.Errorf("unknown acct: err = %v", res.err)
+	if res := capture(t, acct, full, nil); !errors.Is(res.Err, platforms.ErrNotFound) {
+		t.Errorf("unknown acct: err = %v", res.Err)
 	}
 }
 
@@ -460,11 +449,11 @@ func TestPostDeletedDuringRun(t *testing.T) {
 	}))
 	defer srv.Close()
 	res := capture(t, srv.Account(), full, nil)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	checkComplete(t, srv, w, res.sink, council.ID)
-	if !res.sink.PostsDone {
+	checkComplete(t, srv, w, res.Sink, council.ID)
+	if !res.Sink.PostsDone {
 		t.Error("PostsComplete not called")
 	}
 }

@@ -64,24 +64,24 @@ func TestFaults(t *testing.T) {
 			}))
 			defer srv.Close()
 			res := capture(t, srv.Account(), full, nil)
-			if tc.wantErr == nil && res.err != nil {
-				t.Fatalf("err = %v", res.err)
+			if tc.wantErr == nil && res.Err != nil {
+				t.Fatalf("err = %v", res.Err)
 			}
-			if tc.wantErr != nil && !errors.Is(res.err, tc.wantErr) {
-				t.Fatalf("err = %v, want %v", res.err, tc.wantErr)
+			if tc.wantErr != nil && !errors.Is(res.Err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", res.Err, tc.wantErr)
 			}
-			if tc.wantErr != nil && !strings.HasPrefix(res.err.Error(), "mastodon: ") {
-				t.Errorf("err not prefixed: %v", res.err)
+			if tc.wantErr != nil && !strings.HasPrefix(res.Err.Error(), "mastodon: ") {
+				t.Errorf("err not prefixed: %v", res.Err)
 			}
-			if tc.wantWait > 0 && !containsWait(res.waits, tc.wantWait) {
-				t.Errorf("waits = %v, want %v among them", res.waits, tc.wantWait)
+			if tc.wantWait > 0 && !platformtest.ContainsWait(res.Waits, tc.wantWait) {
+				t.Errorf("waits = %v, want %v among them", res.Waits, tc.wantWait)
 			}
-			checkComplete(t, srv, w, res.sink, tc.incomplete...)
-			if res.sink.PostsDone != tc.postsDone {
-				t.Errorf("PostsDone = %v, want %v", res.sink.PostsDone, tc.postsDone)
+			checkComplete(t, srv, w, res.Sink, tc.incomplete...)
+			if res.Sink.PostsDone != tc.postsDone {
+				t.Errorf("PostsDone = %v, want %v", res.Sink.PostsDone, tc.postsDone)
 			}
 			if tc.wantErr == nil {
-				checkWorld(t, srv, w, res.sink)
+				checkWorld(t, srv, w, res.Sink)
 			}
 		})
 	}
@@ -92,15 +92,6 @@ func srvNativeIDProbe(w *platformtest.World, id string) string {
 	s := mastodontest.NewServer(w)
 	defer s.Close()
 	return s.NativeID(id)
-}
-
-func containsWait(ws []time.Duration, d time.Duration) bool {
-	for _, w := range ws {
-		if w == d {
-			return true
-		}
-	}
-	return false
 }
 
 func TestAuth(t *testing.T) {
@@ -123,17 +114,17 @@ func TestAuth(t *testing.T) {
 			acct := srv.Account()
 			acct.Credential = tc.cred(srv)
 			res := capture(t, acct, full, nil)
-			if !errors.Is(res.err, tc.wantErr) || (tc.wantErr == nil && res.err != nil) {
-				t.Fatalf("err = %v, want %v", res.err, tc.wantErr)
+			if !errors.Is(res.Err, tc.wantErr) || (tc.wantErr == nil && res.Err != nil) {
+				t.Fatalf("err = %v, want %v", res.Err, tc.wantErr)
 			}
 			if tc.wantErr != nil {
-				if len(res.sink.CompleteThread) > 0 || res.sink.PostsDone || len(res.sink.Items) > 0 {
-					t.Errorf("refused credential but marked complete: %+v", res.sink)
+				if len(res.Sink.CompleteThread) > 0 || res.Sink.PostsDone || len(res.Sink.Items) > 0 {
+					t.Errorf("refused credential but marked complete: %+v", res.Sink)
 				}
 				return
 			}
-			checkWorld(t, srv, w, res.sink)
-			checkComplete(t, srv, w, res.sink)
+			checkWorld(t, srv, w, res.Sink)
+			checkComplete(t, srv, w, res.Sink)
 		})
 	}
 }
@@ -156,21 +147,19 @@ func TestSecretsNotStored(t *testing.T) {
 	}
 	blobs := &platformtest.MemBlobs{}
 	res := capture(t, srv.Account(), full, blobs)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
 	bad := srv.Account()
 	bad.Credential = "wrong-" + tok
 	capture(t, bad, full, blobs)
-	for _, b := range blobs.All() {
-		if bytes.Contains(b, []byte(tok)) {
-			t.Fatalf("credential stored in a blob: %.200s", b)
-		}
+	if b, ok := platformtest.BlobWith(blobs, tok); ok {
+		t.Fatalf("credential stored in a blob: %.200s", b)
 	}
 	out, _ := json.Marshal(struct {
 		I []platforms.Item
 		P []platforms.Profile
-	}{res.sink.Items, res.sink.Profiles})
+	}{res.Sink.Items, res.Sink.Profiles})
 	if bytes.Contains(out, []byte(tok)) {
 		t.Error("credential in an item or profile")
 	}

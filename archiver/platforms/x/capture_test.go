@@ -1,8 +1,6 @@
 package x
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,19 +32,11 @@ func seeded() *platformtest.World {
 	return w
 }
 
-type result struct {
-	sink  *platformtest.Sink
-	blobs *platformtest.MemBlobs
-	waits []time.Duration
-	err   error
-}
+type result = platformtest.Recording
 
 func capture(t *testing.T, conn *Connector, acct platforms.Account, opts platforms.Options) result {
 	t.Helper()
-	r := result{sink: platformtest.NewSink(), blobs: &platformtest.MemBlobs{}}
-	c := platformtest.Client(t, r.blobs, &r.waits, acct.Credential)
-	r.err = conn.Capture(context.Background(), acct, opts, c, r.sink)
-	return r
+	return platformtest.Capture(t, conn, acct, opts, nil)
 }
 
 var full = platforms.Options{Full: true}
@@ -110,31 +100,31 @@ func TestCaptureSeed(t *testing.T) {
 	srv := xtest.NewServer(w)
 	defer srv.Close()
 	r := capture(t, New(), srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	checkWorld(t, srv, w, r.sink)
-	if len(r.sink.Profiles) != 1 {
-		t.Fatalf("%d profiles", len(r.sink.Profiles))
+	checkWorld(t, srv, w, r.Sink)
+	if len(r.Sink.Profiles) != 1 {
+		t.Fatalf("%d profiles", len(r.Sink.Profiles))
 	}
-	p := r.sink.Profiles[0]
+	p := r.Sink.Profiles[0]
 	if p.Handle != "ClintonCityUT" || p.DisplayName != "City of Clinton" || p.NativeID != srv.Account().NativeID ||
 		p.Website != "https://www.clintoncity.net" || p.Description != w.Profile.Description || p.RawKey == "" {
 		t.Errorf("profile %+v", p)
 	}
 	for _, post := range w.Posts() {
-		if !r.sink.CompleteThread[srv.NativeID(post.ID)] {
+		if !r.Sink.CompleteThread[srv.NativeID(post.ID)] {
 			t.Errorf("thread %s not complete", post.ID)
 		}
 	}
-	if !r.sink.PostsDone {
+	if !r.Sink.PostsDone {
 		t.Error("PostsComplete not called")
 	}
-	road := r.sink.ByID()[srv.NativeID(w.Posts()[2].ID)]
+	road := r.Sink.ByID()[srv.NativeID(w.Posts()[2].ID)]
 	if len(road.Media) != 1 || road.Media[0].URL != srv.URL+"/media/road.jpg" || road.Media[0].NativeID == "" || road.Media[0].Kind != "image" {
 		t.Errorf("media %+v", road.Media)
 	}
-	for _, it := range r.sink.Items {
+	for _, it := range r.Sink.Items {
 		if it.RawKey == "" || it.CreatedAt == nil || it.EditMarker != it.NativeID {
 			t.Errorf("item %s: raw %q created %v marker %q", it.NativeID, it.RawKey, it.CreatedAt, it.EditMarker)
 		}
@@ -177,14 +167,14 @@ func TestPagination(t *testing.T) {
 	srv := xtest.NewServer(w, xtest.WithPageSize(3), xtest.WithMiddleware(count))
 	defer srv.Close()
 	r := capture(t, New(), srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	checkWorld(t, srv, w, r.sink)
+	checkWorld(t, srv, w, r.Sink)
 	if paged["/2/users/"+srv.Account().NativeID+"/tweets"] < 2 || paged["/2/tweets/search/recent"] < 3 {
 		t.Errorf("follow-up pages requested: %v", paged)
 	}
-	if !r.sink.PostsDone || !r.sink.CompleteThread[srv.NativeID(first)] {
+	if !r.Sink.PostsDone || !r.Sink.CompleteThread[srv.NativeID(first)] {
 		t.Error("not complete")
 	}
 }
@@ -197,8 +187,8 @@ func TestEditsAndDeletions(t *testing.T) {
 	w := seeded()
 	srv := xtest.NewServer(w)
 	defer srv.Close()
-	if r := capture(t, New(), srv.Account(), full); r.err != nil {
-		t.Fatal(r.err)
+	if r := capture(t, New(), srv.Account(), full); r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	posts := w.Posts() // newest first: winter, council, road
 	road, council, winter := posts[2], posts[1], posts[0]
@@ -211,11 +201,11 @@ func TestEditsAndDeletions(t *testing.T) {
 	w.Delete(winter.ID)
 
 	r := capture(t, New(), srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	checkWorld(t, srv, w, r.sink)
-	got := r.sink.ByID()
+	checkWorld(t, srv, w, r.Sink)
+	got := r.Sink.ByID()
 	for _, tc := range []struct{ world, old string }{{road.ID, road.Text}, {ana.ID, srv.Text(ana.ID)[:strings.Index(srv.Text(ana.ID), " ")+1] + ana.Text}} {
 		it := got[srv.NativeID(tc.world)]
 		marker := srv.VersionID(tc.world, 0) + "," + srv.VersionID(tc.world, 1)
@@ -235,7 +225,7 @@ func TestEditsAndDeletions(t *testing.T) {
 			t.Errorf("deleted %s still reported", gone)
 		}
 	}
-	if !r.sink.CompleteThread[srv.NativeID(council.ID)] || !r.sink.CompleteThread[srv.NativeID(road.ID)] || !r.sink.PostsDone {
+	if !r.Sink.CompleteThread[srv.NativeID(council.ID)] || !r.Sink.CompleteThread[srv.NativeID(road.ID)] || !r.Sink.PostsDone {
 		t.Error("threads or listing not complete after deletions")
 	}
 }
@@ -249,10 +239,10 @@ func TestHiddenRepliesStillCaptured(t *testing.T) {
 	srv := xtest.NewServer(w)
 	defer srv.Close()
 	r := capture(t, New(), srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	if it, ok := r.sink.ByID()[srv.NativeID(bob.ID)]; !ok || it.Hidden {
+	if it, ok := r.Sink.ByID()[srv.NativeID(bob.ID)]; !ok || it.Hidden {
 		t.Errorf("hidden reply: %+v, %v", it, ok)
 	}
 }
@@ -265,10 +255,10 @@ func TestLinksExpanded(t *testing.T) {
 	srv := xtest.NewServer(w)
 	defer srv.Close()
 	r := capture(t, New(), srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	it := r.sink.ByID()[srv.NativeID(id)]
+	it := r.Sink.ByID()[srv.NativeID(id)]
 	if !strings.Contains(it.Text, "https://t.co/") || it.Text != srv.Text(id) || it.Extra["expanded_urls"] != "https://www.clintoncity.net/agenda?id=7" {
 		t.Errorf("got text %q extra %v", it.Text, it.Extra)
 	}
@@ -293,10 +283,10 @@ func TestIncremental(t *testing.T) {
 	posts := w.Posts()
 	road := posts[2]
 	r := capture(t, New(), srv.Account(), platforms.Options{Since: posts[1].Created})
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	got := r.sink.ByID()
+	got := r.Sink.ByID()
 	if _, ok := got[srv.NativeID(road.ID)]; ok {
 		t.Error("post older than Since reported")
 	}
@@ -308,7 +298,7 @@ func TestIncremental(t *testing.T) {
 			t.Error("thread of an old post read")
 		}
 	}
-	if r.sink.PostsDone {
+	if r.Sink.PostsDone {
 		t.Error("PostsComplete in an incremental run")
 	}
 }
@@ -325,22 +315,22 @@ func TestOldPostsNeedFullArchive(t *testing.T) {
 			defer srv.Close()
 			conn := &Connector{FullArchiveSearch: fullArchive, now: later}
 			r := capture(t, conn, srv.Account(), full)
-			if r.err != nil {
-				t.Fatal(r.err)
+			if r.Err != nil {
+				t.Fatal(r.Err)
 			}
 			posts, comments := w.Counts()
 			wantComments := 0
 			if fullArchive {
 				wantComments = comments
 			}
-			if got := r.sink.Count(platforms.KindPost); got != posts {
+			if got := r.Sink.Count(platforms.KindPost); got != posts {
 				t.Errorf("%d posts, want %d", got, posts)
 			}
-			if got := r.sink.Count(platforms.KindComment) + r.sink.Count(platforms.KindReply); got != wantComments {
+			if got := r.Sink.Count(platforms.KindComment) + r.Sink.Count(platforms.KindReply); got != wantComments {
 				t.Errorf("%d comments, want %d", got, wantComments)
 			}
-			if len(r.sink.CompleteThread) != 0 != fullArchive || !r.sink.PostsDone {
-				t.Errorf("complete threads %v, posts %v", r.sink.CompleteThread, r.sink.PostsDone)
+			if len(r.Sink.CompleteThread) != 0 != fullArchive || !r.Sink.PostsDone {
+				t.Errorf("complete threads %v, posts %v", r.Sink.CompleteThread, r.Sink.PostsDone)
 			}
 		})
 	}
@@ -367,11 +357,11 @@ func TestTimelineCap(t *testing.T) {
 			srv := xtest.NewServer(w, xtest.WithTimelineCap(5), xtest.WithPageSize(2))
 			defer srv.Close()
 			r := capture(t, &Connector{timelineCap: 5}, srv.Account(), full)
-			if r.err != nil {
-				t.Fatal(r.err)
+			if r.Err != nil {
+				t.Fatal(r.Err)
 			}
-			if len(r.sink.Items) != tt.wantSeen || r.sink.PostsDone != tt.complete {
-				t.Errorf("seen %d, complete %v", len(r.sink.Items), r.sink.PostsDone)
+			if len(r.Sink.Items) != tt.wantSeen || r.Sink.PostsDone != tt.complete {
+				t.Errorf("seen %d, complete %v", len(r.Sink.Items), r.Sink.PostsDone)
 			}
 		})
 	}
@@ -382,8 +372,8 @@ func TestEmptyTimeline(t *testing.T) {
 	srv := xtest.NewServer(newWorld())
 	defer srv.Close()
 	r := capture(t, New(), srv.Account(), full)
-	if r.err != nil || len(r.sink.Items) != 0 || !r.sink.PostsDone || len(r.sink.Profiles) != 1 {
-		t.Errorf("err %v items %d done %v", r.err, len(r.sink.Items), r.sink.PostsDone)
+	if r.Err != nil || len(r.Sink.Items) != 0 || !r.Sink.PostsDone || len(r.Sink.Profiles) != 1 {
+		t.Errorf("err %v items %d done %v", r.Err, len(r.Sink.Items), r.Sink.PostsDone)
 	}
 }
 
@@ -400,28 +390,22 @@ func TestSecretsNeverStored(t *testing.T) {
 	defer srv.Close()
 	acct := srv.Account()
 	r := capture(t, New(), acct, full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	bad := acct
 	bad.Credential = "wrong-" + acct.Credential
 	r2 := capture(t, New(), bad, full)
 	for _, res := range []result{r, r2} {
-		for _, b := range res.blobs.All() {
-			if bytes.Contains(b, []byte(acct.Credential)) {
-				t.Error("credential in a stored blob")
-			}
+		if _, ok := platformtest.BlobWith(res.Blobs, acct.Credential); ok {
+			t.Error("credential in a stored blob")
 		}
-		js, _ := json.Marshal(struct {
-			I []platforms.Item
-			P []platforms.Profile
-		}{res.sink.Items, res.sink.Profiles})
-		if bytes.Contains(js, []byte(acct.Credential)) {
+		if platformtest.ReportedWith(res.Sink, acct.Credential) {
 			t.Error("credential in an item or profile")
 		}
 	}
-	if r2.err == nil || strings.Contains(r2.err.Error(), acct.Credential) {
-		t.Errorf("error leaks or is missing: %v", r2.err)
+	if r2.Err == nil || strings.Contains(r2.Err.Error(), acct.Credential) {
+		t.Errorf("error leaks or is missing: %v", r2.Err)
 	}
 }
 
@@ -434,13 +418,13 @@ func TestWrongCredential(t *testing.T) {
 	acct.Credential = "AAAAAAAAAAAAAAAAAAAAAnot-the-token"
 	r := capture(t, New(), acct, full)
 	var he *platforms.HTTPError
-	if !errors.Is(r.err, platforms.ErrAuth) || !errors.As(r.err, &he) || he.Status != 401 || !strings.Contains(he.Body, `"title":"Unauthorized"`) {
-		t.Fatalf("err %v", r.err)
+	if !errors.Is(r.Err, platforms.ErrAuth) || !errors.As(r.Err, &he) || he.Status != 401 || !strings.Contains(he.Body, `"title":"Unauthorized"`) {
+		t.Fatalf("err %v", r.Err)
 	}
-	if !strings.HasPrefix(r.err.Error(), "x: ") {
-		t.Errorf("error not wrapped by the connector: %v", r.err)
+	if !strings.HasPrefix(r.Err.Error(), "x: ") {
+		t.Errorf("error not wrapped by the connector: %v", r.Err)
 	}
-	if len(r.sink.Items) != 0 || len(r.sink.CompleteThread) != 0 || r.sink.PostsDone {
+	if len(r.Sink.Items) != 0 || len(r.Sink.CompleteThread) != 0 || r.Sink.PostsDone {
 		t.Error("something reported or completed")
 	}
 }
@@ -480,10 +464,10 @@ func TestAccountRepliesInTimeline(t *testing.T) {
 	srv = xtest.NewServer(w, xtest.WithMiddleware(inject))
 	defer srv.Close()
 	r := capture(t, New(), srv.Account(), full)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	got := r.sink.ByID()
+	got := r.Sink.ByID()
 	it, ok := got[reply]
 	if !ok || it.Kind != platforms.KindPost || it.Extra["in_reply_to_tweet_id"] != foreignRoot || it.Text != "@vecino_ana Abrimos a las 3 pm. ¡Gracias!" {
 		t.Errorf("reply in a foreign conversation: %+v", it)
@@ -493,12 +477,12 @@ func TestAccountRepliesInTimeline(t *testing.T) {
 		t.Errorf("own-thread reply reported as %q", c.Kind)
 	}
 	n := 0
-	for _, i := range r.sink.Items {
+	for _, i := range r.Sink.Items {
 		if i.NativeID == srv.NativeID(cityReply.ID) {
 			n++
 		}
 	}
-	if n != 1 || !r.sink.PostsDone {
-		t.Errorf("own-thread reply reported %d times; posts done %v", n, r.sink.PostsDone)
+	if n != 1 || !r.Sink.PostsDone {
+		t.Errorf("own-thread reply reported %d times; posts done %v", n, r.Sink.PostsDone)
 	}
 }

@@ -94,29 +94,29 @@ func TestFaults(t *testing.T) {
 			srv := xtest.NewServer(w, opts...)
 			defer srv.Close()
 			r := capture(t, New(), srv.Account(), full)
-			if tt.wantErr == nil && r.err != nil || tt.wantErr != nil && !errors.Is(r.err, tt.wantErr) {
-				t.Fatalf("err %v, want %v", r.err, tt.wantErr)
+			if tt.wantErr == nil && r.Err != nil || tt.wantErr != nil && !errors.Is(r.Err, tt.wantErr) {
+				t.Fatalf("err %v, want %v", r.Err, tt.wantErr)
 			}
-			if r.err != nil && !strings.HasPrefix(r.err.Error(), "x: ") {
-				t.Errorf("error not wrapped: %v", r.err)
+			if r.Err != nil && !strings.HasPrefix(r.Err.Error(), "x: ") {
+				t.Errorf("error not wrapped: %v", r.Err)
 			}
-			if tt.wantWait > 0 && !slices.Contains(r.waits, tt.wantWait) {
-				t.Errorf("waits %v lack %v", r.waits, tt.wantWait)
+			if tt.wantWait > 0 && !slices.Contains(r.Waits, tt.wantWait) {
+				t.Errorf("waits %v lack %v", r.Waits, tt.wantWait)
 			}
 			if tt.wantAllItems {
-				checkWorld(t, srv, w, r.sink)
+				checkWorld(t, srv, w, r.Sink)
 			}
-			if r.sink.PostsDone != tt.postsDone {
-				t.Errorf("PostsDone %v, want %v", r.sink.PostsDone, tt.postsDone)
+			if r.Sink.PostsDone != tt.postsDone {
+				t.Errorf("PostsDone %v, want %v", r.Sink.PostsDone, tt.postsDone)
 			}
-			got := r.sink.ByID()
+			got := r.Sink.ByID()
 			for _, p := range w.Posts() {
 				id := srv.NativeID(p.ID)
 				if _, reported := got[id]; !reported {
 					continue // a listing failure cut it off
 				}
-				if want := !slices.Contains(tt.incomplete, p.ID); r.sink.CompleteThread[id] != want {
-					t.Errorf("thread %s complete %v, want %v", p.ID, r.sink.CompleteThread[id], want)
+				if want := !slices.Contains(tt.incomplete, p.ID); r.Sink.CompleteThread[id] != want {
+					t.Errorf("thread %s complete %v, want %v", p.ID, r.Sink.CompleteThread[id], want)
 				}
 			}
 		})

@@ -1,9 +1,6 @@
 package youtube
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -68,11 +65,10 @@ func (h *harness) capture(opts platforms.Options) (*platformtest.Sink, error) {
 
 func (h *harness) captureAs(acct platforms.Account, opts platforms.Options) (*platformtest.Sink, error) {
 	h.t.Helper()
-	sink := platformtest.NewSink()
-	c := platformtest.Client(h.t, h.blobs, &h.waits, acct.Credential)
-	err := New().Capture(context.Background(), acct, opts, c, sink)
-	h.checkNoSecret(sink, err)
-	return sink, err
+	r := platformtest.Capture(h.t, New(), acct, opts, h.blobs)
+	h.waits = append(h.waits, r.Waits...)
+	h.checkNoSecret(r.Sink, r.Err)
+	return r.Sink, r.Err
 }
 
 // calls counts API requests to path (e.g. "/youtube/v3/comments").
@@ -95,16 +91,10 @@ func (h *harness) checkNoSecret(sink *platformtest.Sink, err error) {
 	if key == "" {
 		return
 	}
-	for _, b := range h.blobs.All() {
-		if bytes.Contains(b, []byte(key)) {
-			h.t.Errorf("a stored blob contains the API key")
-		}
+	if _, ok := platformtest.BlobWith(h.blobs, key); ok {
+		h.t.Errorf("a stored blob contains the API key")
 	}
-	js, _ := json.Marshal(struct {
-		I []platforms.Item
-		P []platforms.Profile
-	}{sink.Items, sink.Profiles})
-	if bytes.Contains(js, []byte(key)) {
+	if platformtest.ReportedWith(sink, key) {
 		h.t.Errorf("a reported item or profile contains the API key")
 	}
 	if err != nil && strings.Contains(err.Error(), key) {

@@ -83,15 +83,7 @@ func NewServer(w *platformtest.World, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	var h http.Handler = http.HandlerFunc(s.serve)
-	for _, mw := range s.mws {
-		h = mw(h)
-	}
-	counted := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		s.requests.Add(1)
-		h.ServeHTTP(rw, r)
-	})
-	s.srv = httptest.NewServer(counted)
+	s.srv = graphtest.Serve(http.HandlerFunc(s.serve), s.mws, &s.requests)
 	s.URL = s.srv.URL
 	return s
 }
@@ -154,19 +146,10 @@ func (s *Server) commentID(c platformtest.Comment) string {
 }
 
 func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
-	if name, ok := strings.CutPrefix(r.URL.Path, "/media/"); ok {
-		s.media(rw, name)
-		return
-	}
-	rest, ok := strings.CutPrefix(r.URL.Path, Prefix+"/")
+	rest, parts, ok := graphtest.Route(rw, r, Prefix, s.token, s.media)
 	if !ok {
-		graphtest.UnknownPath(rw, strings.TrimPrefix(r.URL.Path, "/"))
 		return
 	}
-	if !graphtest.CheckToken(rw, r, s.token) {
-		return
-	}
-	parts := strings.Split(strings.Trim(rest, "/"), "/")
 	switch {
 	case len(parts) == 1 && parts[0] == s.pageID:
 		s.page(rw, r)
@@ -185,13 +168,7 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 
 func (s *Server) media(rw http.ResponseWriter, name string) {
 	m, ok := s.w.Media(name)
-	if !ok {
-		http.NotFound(rw, nil)
-		return
-	}
-	rw.Header().Set("Content-Type", m.ContentType)
-	rw.Header().Set("Content-Length", strconv.Itoa(len(m.Data)))
-	rw.Write(m.Data)
+	graphtest.ServeFile(rw, m, ok)
 }
 
 func (s *Server) page(rw http.ResponseWriter, r *http.Request) {
@@ -235,20 +212,10 @@ func (s *Server) posts(rw http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	posts := s.w.Posts() // newest first, as Graph lists them
-	ids := make([]string, len(posts))
-	for i, p := range posts {
-		ids[i] = p.ID
-	}
-	start, end, paging, ok := graphtest.Paginate(rw, r, ids, s.postsMax)
-	if !ok {
-		return
-	}
-	data := []map[string]any{}
-	for _, p := range posts[start:end] {
-		data = append(data, graphtest.Only(s.postJSON(p), fields, "created_time", "message"))
-	}
-	graphtest.WriteJSON(rw, map[string]any{"data": data, "paging": paging})
+	// newest first, as Graph lists them
+	graphtest.WriteList(rw, r, s.w.Posts(), postWorldID, s.postsMax, func(p platformtest.Post) map[string]any {
+		return graphtest.Only(s.postJSON(p), fields, "created_time", "message")
+	})
 }
 
 // postJSON renders a post. updated_time moves with edits and with every
@@ -353,20 +320,13 @@ func (s *Server) comments(rw http.ResponseWriter, r *http.Request, native string
 	if r.URL.Query().Get("order") == "reverse_chronological" {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].Created.After(list[j].Created) })
 	}
-	ids := make([]string, len(list))
-	for i, c := range list {
-		ids[i] = c.ID
-	}
-	start, end, paging, ok := graphtest.Paginate(rw, r, ids, s.commentsMax)
-	if !ok {
-		return
-	}
-	data := []map[string]any{}
-	for _, c := range list[start:end] {
-		data = append(data, graphtest.Only(s.commentJSON(c), fields, "created_time", "from", "message"))
-	}
-	graphtest.WriteJSON(rw, map[string]any{"data": data, "paging": paging})
+	graphtest.WriteList(rw, r, list, commentWorldID, s.commentsMax, func(c platformtest.Comment) map[string]any {
+		return graphtest.Only(s.commentJSON(c), fields, "created_time", "from", "message")
+	})
 }
+
+func postWorldID(p platformtest.Post) string       { return p.ID }
+func commentWorldID(c platformtest.Comment) string { return c.ID }
 
 // resolve finds the visible post (parent "") or comment a native id names.
 func (s *Server) resolve(native string) (postWID, parentWID string, ok bool) {

@@ -76,14 +76,7 @@ func NewServer(w *platformtest.World, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	var h http.Handler = http.HandlerFunc(s.serve)
-	for _, mw := range s.mws {
-		h = mw(h)
-	}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		s.requests.Add(1)
-		h.ServeHTTP(rw, r)
-	}))
+	s.srv = graphtest.Serve(http.HandlerFunc(s.serve), s.mws, &s.requests)
 	s.URL = s.srv.URL
 	return s
 }
@@ -151,19 +144,10 @@ func (s *Server) username() string {
 }
 
 func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
-	if name, ok := strings.CutPrefix(r.URL.Path, "/media/"); ok {
-		s.file(rw, name)
-		return
-	}
-	rest, ok := strings.CutPrefix(r.URL.Path, Prefix+"/")
+	rest, parts, ok := graphtest.Route(rw, r, Prefix, s.token, s.file)
 	if !ok {
-		graphtest.UnknownPath(rw, strings.TrimPrefix(r.URL.Path, "/"))
 		return
 	}
-	if !graphtest.CheckToken(rw, r, s.token) {
-		return
-	}
-	parts := strings.Split(strings.Trim(rest, "/"), "/")
 	id := parts[0]
 	switch {
 	case len(parts) == 1 && id == s.userID:
@@ -184,13 +168,7 @@ func (s *Server) file(rw http.ResponseWriter, name string) {
 	if !ok && name == "avatar.jpg" { // the profile picture, unless the world has one
 		m, ok = platformtest.MediaFile{Name: name, ContentType: "image/jpeg", Data: []byte("\xff\xd8\xff\xe0 fake avatar jpeg")}, true
 	}
-	if !ok {
-		http.NotFound(rw, nil)
-		return
-	}
-	rw.Header().Set("Content-Type", m.ContentType)
-	rw.Header().Set("Content-Length", strconv.Itoa(len(m.Data)))
-	rw.Write(m.Data)
+	graphtest.ServeFile(rw, m, ok)
 }
 
 func (s *Server) user(rw http.ResponseWriter, r *http.Request) {
@@ -216,20 +194,10 @@ func (s *Server) media(rw http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	posts := s.w.Posts() // newest first
-	ids := make([]string, len(posts))
-	for i, p := range posts {
-		ids[i] = p.ID
-	}
-	start, end, paging, ok := graphtest.Paginate(rw, r, ids, s.mediaMax)
-	if !ok {
-		return
-	}
-	data := []map[string]any{}
-	for _, p := range posts[start:end] {
-		data = append(data, graphtest.Only(s.mediaJSON(p), fields))
-	}
-	graphtest.WriteJSON(rw, map[string]any{"data": data, "paging": paging})
+	// newest first
+	graphtest.WriteList(rw, r, s.w.Posts(), func(p platformtest.Post) string { return p.ID }, s.mediaMax, func(p platformtest.Post) map[string]any {
+		return graphtest.Only(s.mediaJSON(p), fields)
+	})
 }
 
 // mediaJSON renders a post: one file is an IMAGE or VIDEO, several a
@@ -300,16 +268,7 @@ func (s *Server) comments(rw http.ResponseWriter, r *http.Request, native, edge 
 		graphtest.NotFound(rw, native)
 		return
 	}
-	ids := make([]string, len(list))
-	for i, c := range list {
-		ids[i] = c.ID
-	}
-	start, end, paging, ok := graphtest.Paginate(rw, r, ids, s.commentsMax)
-	if !ok {
-		return
-	}
-	data := []map[string]any{}
-	for _, c := range list[start:end] {
+	graphtest.WriteList(rw, r, list, func(c platformtest.Comment) string { return c.ID }, s.commentsMax, func(c platformtest.Comment) map[string]any {
 		obj := map[string]any{
 			"id": s.NativeID(c.ID), "text": c.Text, "timestamp": graphtest.Time(c.Created),
 			"username": Username(c.Author), "hidden": c.Hidden, "like_count": s.Requests() % 5,
@@ -319,7 +278,6 @@ func (s *Server) comments(rw http.ResponseWriter, r *http.Request, native, edge 
 		if c.ParentID != "" {
 			obj["parent_id"] = s.NativeID(c.ParentID)
 		}
-		data = append(data, graphtest.Only(obj, fields, "timestamp", "text"))
-	}
-	graphtest.WriteJSON(rw, map[string]any{"data": data, "paging": paging})
+		return graphtest.Only(obj, fields, "timestamp", "text")
+	})
 }
