@@ -24,6 +24,7 @@ type World struct {
 	postByID    map[string]*Post
 	commentByID map[string]*Comment
 	children    map[string][]*Comment // key: postID + "/" + parentID
+	livePosts   int
 }
 
 // Profile is the account's profile.
@@ -100,6 +101,7 @@ func (w *World) AddPost(title, text string, media ...string) string {
 	p := &Post{ID: w.id(), Title: title, Text: text, Created: w.tick(), Media: media}
 	w.posts = append(w.posts, p)
 	w.postByID[p.ID] = p
+	w.livePosts++
 	return p.ID
 }
 
@@ -141,10 +143,9 @@ func (w *World) Edit(id, text string) {
 func (w *World) Delete(id string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, p := range w.posts {
-		if p.ID == id {
-			p.Deleted = true
-		}
+	if p, ok := w.postByID[id]; ok && !p.Deleted {
+		p.Deleted = true
+		w.livePosts--
 	}
 	for _, c := range w.comments {
 		if c.ID == id {
@@ -176,6 +177,13 @@ func (w *World) Posts() []Post {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out
+}
+
+// PostCount is the number of visible posts (cheap: kept as posts come and go).
+func (w *World) PostCount() int {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.livePosts
 }
 
 // Post returns one visible post.

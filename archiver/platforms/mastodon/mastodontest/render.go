@@ -142,7 +142,7 @@ func (s *Server) cityAccount() accountJSON {
 	if p.Email != "" { // Mastodon links URLs in fields, not addresses
 		a.Fields = append(a.Fields, fieldJSON{Name: "Email", Value: html.EscapeString(p.Email)})
 	}
-	a.StatusesCount = len(s.w.Posts())
+	a.StatusesCount = s.w.PostCount()
 	return a
 }
 
