@@ -72,7 +72,7 @@ type run struct {
 	baseURL *url.URL
 	hdr     http.Header
 	me      string          // the account's id
-	seen    map[string]bool // statuses reported this run
+	seen    map[string]bool // the account's own statuses reported this run (others are never looked up)
 	errs    []error
 }
 
@@ -278,7 +278,12 @@ func (r *run) post(s *status, rawKey string, known *threadPage) error {
 }
 
 func (r *run) report(it platforms.Item) error {
-	r.seen[it.NativeID] = true
+	// Only the account's own statuses can come round again (deferred own
+	// replies); remembering just those keeps memory flat however many
+	// comments the account has.
+	if it.AuthorID == r.me {
+		r.seen[it.NativeID] = true
+	}
 	if err := r.sink.Item(r.ctx, it); err != nil {
 		return fmt.Errorf("mastodon: report %s: %w", it.NativeID, fatalError{err})
 	}
