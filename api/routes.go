@@ -67,5 +67,6 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Path: "/api/v1/captures/:id", Access: Roles, Roles: managers, handler: s.getCapture},
 		{Method: "GET", Path: "/api/v1/items", Access: Roles, Roles: readers, handler: s.listItems},
 		{Method: "GET", Path: "/api/v1/items/:id", Access: Roles, Roles: readers, handler: s.getItem},
+		{Method: "GET", Path: "/api/v1/search", Access: Roles, Roles: readers, handler: s.apiSearch},
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/civicarchive/civicarchive/archiver"
+	"github.com/civicarchive/civicarchive/search"
 	"github.com/civicarchive/civicarchive/storage"
 )
 
@@ -37,8 +38,8 @@ type Checker interface {
 type Deps struct {
 	Catalog      *storage.Catalog
 	Blobs        Checker
-	BlobsName    string // "local" or "s3", shown by /readyz
-	Index        Checker
+	BlobsName    string  // "local" or "s3", shown by /readyz
+	Index        Checker // the search index's readiness
 	Log          *slog.Logger
 	Metrics      *Metrics
 	Version      string
@@ -52,6 +53,10 @@ type Deps struct {
 	// OnAccountChange, if set, is told of a new or changed account (serve
 	// puts it on the schedule).
 	OnAccountChange func(storage.Account) error
+	// Search answers searches; Location is the city's time zone (dates in
+	// filters are the city's days).
+	Search   *search.Index
+	Location *time.Location
 }
 
 // Server is the HTTP handler of civicarchive.

@@ -54,7 +54,7 @@ func newHarness(t *testing.T, mod ...func(*Deps)) *harness {
 	}
 	arc := archiver.New(archiver.Options{Catalog: cat, Blobs: blobs, Sealer: sealer, Connectors: conns})
 	t.Cleanup(func() { arc.Close(context.Background()) })
-	d := Deps{Catalog: cat, Blobs: blobs, BlobsName: blobs.Name(), Index: idx, Version: "test", MaxBodyBytes: 4096, Archiver: arc, Sealer: sealer}
+	d := Deps{Catalog: cat, Blobs: blobs, BlobsName: blobs.Name(), Index: idx, Version: "test", MaxBodyBytes: 4096, Archiver: arc, Sealer: sealer, Search: idx}
 	for _, m := range mod {
 		m(&d)
 	}
@@ -122,6 +122,7 @@ var routeAccess = map[string][]string{
 	"GET /api/v1/captures/:id":           {"admin", "coordinator"},
 	"GET /api/v1/items":                  {"admin", "clerk", "legal"},
 	"GET /api/v1/items/:id":              {"admin", "clerk", "legal"},
+	"GET /api/v1/search":                 {"admin", "clerk", "legal"},
 }
 
 func TestEveryRouteChecksRoles(t *testing.T) {

@@ -56,6 +56,10 @@ type Index struct {
 	closed bool
 }
 
+// ErrBusy: another process (a running server) holds the index; only one
+// process may open it.
+var ErrBusy = errors.New("search: the index is in use by another process")
+
 // Open opens the index under dir, creating it when missing and recreating it
 // when its mapping version differs from MappingVersion. The second result is
 // true when the index is new and empty (the caller runs CatchUp, which
@@ -71,9 +75,17 @@ func Open(dir string, log *slog.Logger) (*Index, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	removeLeftovers(dir, name, log)
 	path := filepath.Join(dir, name)
-	idx, err := bleve.Open(path)
+	// Wait a little for the lock, never forever: another process holding the
+	// index (a running server) is an answer, not a hang.
+	idx, err := bleve.OpenUsing(path, map[string]any{"bolt_timeout": "2s"})
+	if err != nil && strings.Contains(err.Error(), "timeout") {
+		return nil, false, fmt.Errorf("%w: %s", ErrBusy, dir)
+	}
+	if err == nil || errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+		// Only the holder of the index may clear what a crashed rebuild left.
+		removeLeftovers(dir, name, log)
+	}
 	switch {
 	case err == nil:
 		raw, gerr := idx.GetInternal(mappingVersionKey)

@@ -108,8 +108,8 @@ type Hit struct {
 
 // FacetCount is one term of a facet and how many matches have it.
 type FacetCount struct {
-	Term  string
-	Count int
+	Term  string `json:"term"`
+	Count int    `json:"count"`
 }
 
 // Search runs a query.

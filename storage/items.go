@@ -307,3 +307,19 @@ func (c *Catalog) ItemMedia(ctx context.Context, itemID uint64) ([]Media, error)
 	err := c.gdb(ctx).Where("item_id = ?", itemID).Order("id").Find(&ms).Error
 	return ms, err
 }
+
+// ItemsByIDs loads the items with the given ids (missing ones are absent).
+func (c *Catalog) ItemsByIDs(ctx context.Context, ids []uint64) (map[uint64]Item, error) {
+	out := make(map[uint64]Item, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var items []Item
+	if err := c.gdb(ctx).Where("id IN ?", ids).Find(&items).Error; err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		out[it.ID] = it
+	}
+	return out, nil
+}

@@ -104,6 +104,8 @@ func newRoot(e *env) *cobra.Command {
 		newUserCmd(e, sf),
 		newCustodyCmd(e, sf),
 		newHealthcheckCmd(e, sf),
+		newSearchCmd(e, sf),
+		newReindexCmd(e, sf),
 	)
 	return root
 }

@@ -82,8 +82,25 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 		log.Info("search index created", "path", filepath.Join(cfg.DataDir, "index"))
 	}
 
+	// The index follows the catalog: at once (catching up on whatever a
+	// crash or a restore left unindexed), after every capture that changed
+	// something, and every few seconds (changes made by other replicas).
+	changed := make(chan struct{}, 1)
+	followCtx, stopFollow := context.WithCancel(context.Background())
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		idx.Follow(followCtx, cat, 5*time.Second, changed)
+	}()
+	started = append(started, closer{"indexer", func(context.Context) error { stopFollow(); <-followed; return nil }})
+
 	metrics := api.NewMetrics(version)
-	arc, err := newArchiver(ctx, cfg, cat, blobs, metrics, log)
+	arc, err := newArchiver(ctx, cfg, cat, blobs, metrics, log, func() {
+		select {
+		case changed <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	})
 	if err != nil {
 		return err
 	}
@@ -123,6 +140,7 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 		Metrics: metrics, Version: version, SessionTTL: cfg.Auth.SessionTTL,
 		CookieSecure: cfg.Auth.CookieSecure, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Archiver: arc, Sealer: arc.Sealer(), OnAccountChange: onAccount,
+		Search: idx, Location: cfg.Location(),
 	})
 	if err != nil {
 		return fmt.Errorf("build web server: %w", err)
@@ -202,7 +220,7 @@ func openBlobs(ctx context.Context, cfg configs.Config) (blob.Store, error) {
 // newArchiver loads the credential key and builds the archiver with every
 // platform's connector. Runs a crashed process left "running" are failed
 // first: nothing of theirs was marked deleted, and their items are kept.
-func newArchiver(ctx context.Context, cfg configs.Config, cat *storage.Catalog, blobs blob.Store, m *api.Metrics, log *slog.Logger) (*archiver.Archiver, error) {
+func newArchiver(ctx context.Context, cfg configs.Config, cat *storage.Catalog, blobs blob.Store, m *api.Metrics, log *slog.Logger, onChange func()) (*archiver.Archiver, error) {
 	key, err := storage.LoadSecretKey(cfg.SecretKey, cfg.DataDir)
 	if err != nil {
 		return nil, &configs.SettingError{Setting: "CIVICARCHIVE_SECRET_KEY (secret_key)", Msg: err.Error()}
@@ -221,6 +239,7 @@ func newArchiver(ctx context.Context, cfg configs.Config, cat *storage.Catalog, 
 		Limits:      platforms.NewHostLimits(float64(cfg.Capture.PerHostRPS), 2*cfg.Capture.PerHostRPS),
 		Concurrency: cfg.Capture.Concurrency, RunTimeout: cfg.Capture.RunTimeout, RecentWindow: cfg.Capture.RecentWindow,
 		MaxPageBytes: cfg.Capture.MaxPageBytes, Log: log.With("component", "archiver"), OnRun: m.CaptureRun,
+		OnChange: onChange,
 	}), nil
 }
 
