@@ -151,6 +151,9 @@ func TestUnhealthyAccountShowsInProbesAndMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	if !strings.Contains(m, "civicarchive_catalog_change_seq ") || !strings.Contains(m, "civicarchive_search_indexed_seq 0") {
+		t.Errorf("metrics lack the index lag gauges")
+	}
 	r := h.do("GET", "/readyz", "", nil, false)
 	if r.Code != 200 || !strings.Contains(r.Body.String(), `"unhealthy":[{"id":1,"platform":"x","handle":"clintoncity"}]`) || strings.Contains(r.Body.String(), "401") {
 		t.Errorf("readyz: %d %s", r.Code, r.Body)

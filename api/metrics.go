@@ -96,6 +96,35 @@ func (h *accountHealth) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// indexLag reports how far the search index trails the catalog, at
+// scrape time: both change sequences, so an alert can fire on the gap.
+type indexLag struct {
+	cat     *storage.Catalog
+	idx     interface{ Watermark() (uint64, error) }
+	catalog *prometheus.Desc
+	indexed *prometheus.Desc
+}
+
+func newIndexLag(cat *storage.Catalog, idx interface{ Watermark() (uint64, error) }) *indexLag {
+	return &indexLag{cat: cat, idx: idx,
+		catalog: prometheus.NewDesc("civicarchive_catalog_change_seq", "The catalog's newest change sequence number.", nil, nil),
+		indexed: prometheus.NewDesc("civicarchive_search_indexed_seq", "The newest change sequence number the search index holds.", nil, nil),
+	}
+}
+
+func (l *indexLag) Describe(ch chan<- *prometheus.Desc) { ch <- l.catalog; ch <- l.indexed }
+
+func (l *indexLag) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if n, err := l.cat.MaxChangeSeq(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(l.catalog, prometheus.GaugeValue, float64(n))
+	}
+	if n, err := l.idx.Watermark(); err == nil {
+		ch <- prometheus.MustNewConstMetric(l.indexed, prometheus.GaugeValue, float64(n))
+	}
+}
+
 // Registerer lets other components add their own metrics.
 func (m *Metrics) Registerer() prometheus.Registerer { return m.reg }
 

@@ -84,10 +84,16 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.Metrics.reg.Register(newAccountHealth(d.Catalog)); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if !errors.As(err, &are) {
-			return nil, err
+	collectors := []prometheus.Collector{newAccountHealth(d.Catalog)}
+	if d.Search != nil {
+		collectors = append(collectors, newIndexLag(d.Catalog, d.Search))
+	}
+	for _, c := range collectors {
+		if err := d.Metrics.reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, err
+			}
 		}
 	}
 	gin.SetMode(gin.ReleaseMode)
