@@ -1,7 +1,6 @@
 package archiver
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/civicarchive/civicarchive/archiver/platforms"
 	"github.com/civicarchive/civicarchive/storage"
+	"github.com/civicarchive/civicarchive/storage/blob"
 )
 
 // actor is how captures sign the custody log.
@@ -91,7 +91,7 @@ func (r *run) Profile(ctx context.Context, p platforms.Profile) error {
 	if err != nil {
 		return err
 	}
-	ref, _, err := r.a.o.Blobs.Put(ctx, bytes.NewReader(b))
+	ref, _, err := blob.PutBytes(ctx, r.a.o.Blobs, b)
 	if err != nil {
 		return fmt.Errorf("archiver: store profile: %w", err)
 	}
@@ -283,7 +283,7 @@ func (r *run) version(ctx context.Context, it platforms.Item, media []storage.Me
 	if err != nil {
 		return storage.VersionCapture{}, err
 	}
-	ref, _, err := r.a.o.Blobs.Put(ctx, bytes.NewReader(b))
+	ref, _, err := blob.PutBytes(ctx, r.a.o.Blobs, b)
 	if err != nil {
 		return storage.VersionCapture{}, fmt.Errorf("store normalised item: %w", err)
 	}

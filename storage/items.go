@@ -92,6 +92,13 @@ func (c *Catalog) recordItem(ctx context.Context, in ItemCapture) (RecordResult,
 			res.Reappeared = true
 			it.DeletedAt = nil
 		}
+		// Seen again, unchanged, already linked: the common case of a full
+		// sweep costs one UPDATE. (Same content means same media.)
+		if len(toAdd) == 0 && !res.Reappeared && (in.ParentNativeID == "" || it.ParentID != nil) && (in.RootNativeID == "" || it.RootID != nil) {
+			res.ItemID = it.ID
+			return res, db.Model(&Item{}).Where("id = ?", it.ID).Updates(map[string]any{
+				"last_seen_at": now, "last_seen_run_id": in.RunID, "author_name": in.AuthorName, "url": in.URL}).Error
+		}
 	}
 	if err := c.fillItem(ctx, &it, in, now); err != nil {
 		return res, err

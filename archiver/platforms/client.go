@@ -261,7 +261,7 @@ func (c *Client) try(ctx context.Context, u *url.URL, hdr http.Header) (*Page, t
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, retryAfter(resp, time.Now()), c.statusError(resp.StatusCode, redURL, body)
 	}
-	ref, _, err := c.o.Raw.Put(ctx, bytes.NewReader(body))
+	ref, _, err := blob.PutBytes(ctx, c.o.Raw, body)
 	if err != nil {
 		return nil, -1, fmt.Errorf("platforms: store raw response: %w", err)
 	}
