@@ -54,6 +54,11 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Path: "/", Access: Public, HTML: true, handler: s.home},
 		{Method: "GET", Path: "/login", Access: Public, HTML: true, handler: s.loginPage},
 		{Method: "POST", Path: "/login", Access: Public, HTML: true, handler: s.login},
+		{Method: "GET", Path: "/search", Access: Roles, Roles: readers, HTML: true, handler: s.searchPage},
+		{Method: "GET", Path: "/items/:id", Access: Roles, Roles: readers, HTML: true, handler: s.itemPage},
+		{Method: "GET", Path: "/items/:id/media/:sha256", Access: Roles, Roles: readers, HTML: true, handler: s.itemMedia},
+		// Last of the pages: TestEveryRouteChecksRoles walks the table in
+		// order, and signing out ends the sessions the pages after it need.
 		{Method: "POST", Path: "/logout", Access: Roles, Roles: anyRole, HTML: true, handler: s.logout},
 
 		// JSON API
