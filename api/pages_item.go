@@ -59,9 +59,8 @@ type versionView struct {
 	Anchor, CaptureRunID string
 }
 
-// threadScanLimit bounds how many of the account's items the item page
-// reads looking for the rest of a thread.
-const threadScanLimit = 10_000
+// threadLimit bounds how many items of a thread the item page shows.
+const threadLimit = 10_000
 
 // itemPathID reads :id of a page route; a malformed one is a 404 page.
 func (s *Server) itemPathID(c *gin.Context) (uint64, bool) {
@@ -163,32 +162,15 @@ func (s *Server) thread(ctx context.Context, it storage.Item) (*threadNode, bool
 		}
 		root = *r
 	}
-	// The catalog has no "items of a thread" query yet: a thread's items
-	// come after its root in id order, so read the account's items from
-	// there, a page at a time, up to threadScanLimit.
 	members := []storage.Item{root}
 	seen := map[uint64]bool{root.ID: true}
-	after, truncated := root.ID, false
-	for scanned := 0; ; {
-		p, err := s.Catalog.ListItems(ctx, root.AccountID, after, 500)
-		if err != nil {
-			return nil, false, err
-		}
-		for _, m := range p.Items {
-			if m.RootID != nil && *m.RootID == rootID {
-				members = append(members, m)
-				seen[m.ID] = true
-			}
-		}
-		scanned += len(p.Items)
-		if p.NextID == 0 {
-			break
-		}
-		if scanned >= threadScanLimit {
-			truncated = true
-			break
-		}
-		after = p.NextID
+	rest, truncated, err := s.Catalog.ThreadItems(ctx, rootID, threadLimit)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, m := range rest {
+		members = append(members, m)
+		seen[m.ID] = true
 	}
 	if !seen[it.ID] {
 		members = append(members, it)
@@ -225,12 +207,6 @@ func (s *Server) buildThread(members []storage.Item, rootID, current uint64) *th
 	return root
 }
 
-// blobGetter is the part of blob.Store the media route needs; Deps.Blobs
-// is the store itself (it is declared as a Checker for readiness).
-type blobGetter interface {
-	Get(ctx context.Context, key string) (io.ReadCloser, error)
-}
-
 // itemMedia is GET /items/:id/media/:sha256: the bytes of one attachment
 // of that item. Images, video and audio are shown inline with their own
 // type; anything else is a download of opaque bytes, so nothing captured
@@ -257,12 +233,7 @@ func (s *Server) itemMedia(c *gin.Context) {
 		s.fail(c, http.StatusNotFound, "not_found", "no such attachment on this item")
 		return
 	}
-	store, ok := s.Blobs.(blobGetter)
-	if !ok {
-		s.internal(c, "media", errors.New("api: the blob store cannot read"))
-		return
-	}
-	rc, err := store.Get(ctx, m.BlobKey)
+	rc, err := s.Blobs.Get(ctx, m.BlobKey)
 	if err != nil {
 		s.internal(c, "read media blob", err)
 		return

@@ -21,6 +21,7 @@ import (
 	"github.com/civicarchive/civicarchive/archiver"
 	"github.com/civicarchive/civicarchive/search"
 	"github.com/civicarchive/civicarchive/storage"
+	"github.com/civicarchive/civicarchive/storage/blob"
 )
 
 //go:embed templates/*.html
@@ -37,7 +38,7 @@ type Checker interface {
 // Deps is everything the web surface needs, built by cmd/civicarchive.
 type Deps struct {
 	Catalog      *storage.Catalog
-	Blobs        Checker
+	Blobs        blob.Store
 	BlobsName    string  // "local" or "s3", shown by /readyz
 	Index        Checker // the search index's readiness
 	Log          *slog.Logger

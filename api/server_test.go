@@ -323,7 +323,8 @@ func TestErrorsAndLimits(t *testing.T) {
 	}
 }
 
-type failing struct{}
+// failing is a blob store whose readiness check fails.
+type failing struct{ blob.Store }
 
 func (failing) Check(context.Context) error {
 	return errors.New("dial tcp 10.0.0.7:9000: secret internals")

@@ -403,6 +403,13 @@ func testRecordItems(t *testing.T, c *Catalog, _ Options) {
 	if len(vs) != 2 || vs[0].Text != "Road closed 🚧" || vs[1].Text != "Road open ✅" || got["p1"].Text != "Road open ✅" || got["p1"].VersionCount != 2 {
 		t.Fatalf("versions: %+v", vs)
 	}
+	thread, more, err := c.ThreadItems(ctx, got["p1"].ID, 1)
+	if err != nil || len(thread) != 1 || !more || thread[0].NativeID != "c1" {
+		t.Fatalf("thread page of 1: %+v more=%v err=%v", thread, more, err)
+	}
+	if thread, more, _ = c.ThreadItems(ctx, got["p1"].ID, 10); len(thread) != 2 || more {
+		t.Fatalf("whole thread: %d items, more=%v; want c1 and r1", len(thread), more)
+	}
 	// A deleted item seen again comes back, with a custody event.
 	run3, _ := c.StartRun(ctx, acct.ID, RunFull, "test")
 	if r := recordText(t, c, acct.ID, run3.ID, "p2", "post", "", "", "Council"); !r.Reappeared || r.NewVersions != 0 {

@@ -330,3 +330,16 @@ func (c *Catalog) ItemsByIDs(ctx context.Context, ids []uint64) (map[uint64]Item
 	}
 	return out, nil
 }
+
+// ThreadItems returns the items under a post (comments and replies at any
+// depth), by id, at most limit of them; the bool says whether more exist.
+func (c *Catalog) ThreadItems(ctx context.Context, rootID uint64, limit int) ([]Item, bool, error) {
+	var items []Item
+	if err := c.gdb(ctx).Where("root_id = ?", rootID).Order("id").Limit(limit + 1).Find(&items).Error; err != nil {
+		return nil, false, err
+	}
+	if len(items) > limit {
+		return items[:limit], true, nil
+	}
+	return items, false, nil
+}
