@@ -23,8 +23,12 @@ async function signedIn(page) {
 // search fills the query box and submits the form, as a person would.
 async function search(page, words) {
   await page.getByLabel('Words to find').fill(words);
-  await page.getByLabel('Words to find').press('Enter');
-  await page.waitForLoadState('load');
+  // Wait for the navigation the submit starts, not the current page's
+  // load state (which is already "load" and would race the submit).
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === '/search' && u.searchParams.get('q') === words),
+    page.getByLabel('Words to find').press('Enter'),
+  ]);
 }
 
 test('a word only in an earlier version finds the edited post, says which version matched, and the item shows both versions', async () => {
@@ -102,8 +106,7 @@ test('a facet link narrows the results and keeps the query', async () => {
   const facets = page.getByRole('complementary', { name: 'Narrow the results' });
   const comment = facets.getByRole('link', { name: /^comment \(\d+\)/ });
   const want = Number((await comment.innerText()).match(/\((\d+)\)/)[1]);
-  await comment.click();
-  await page.waitForLoadState('load');
+  await Promise.all([page.waitForURL(/[?&]kind=comment/), comment.click()]);
   const url = new URL(page.url());
   assert.equal(url.searchParams.get('kind'), 'comment');
   assert.equal(url.searchParams.get('q'), 'budget');
