@@ -73,6 +73,9 @@ func (s *Server) searchRequest(c *gin.Context) (search.Request, map[string]strin
 		return &d
 	}
 	r.From, r.To = day("from", false), day("to", true)
+	// Facets are on unless the caller says facets=false (they cost more
+	// than the search on a large archive).
+	r.Facets = c.Query("facets") != "false"
 	for name, dst := range map[string]**bool{"deleted": &r.Deleted, "edited": &r.Edited, "hidden": &r.Hidden} {
 		if v := c.Query(name); v != "" {
 			b, err := strconv.ParseBool(v)

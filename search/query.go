@@ -81,13 +81,17 @@ type Request struct {
 	Sort                    string // SortRelevance (default), SortNewest, SortOldest
 	Size                    int    // default DefaultPageSize, capped at MaxPageSize
 	PageToken               string // NextPageToken of the previous page of the same request
+	// Facets asks for the facet counts. They cost more than the search
+	// itself on a large archive (every match's facet values are read), so
+	// ask only where they are shown.
+	Facets bool
 }
 
 // Result is one page of hits.
 type Result struct {
 	Total         uint64 // exact number of matching items
 	Hits          []Hit
-	Facets        map[string][]FacetCount // by Facet* name, over all matches
+	Facets        map[string][]FacetCount // by Facet* name, over all matches (when the request asked)
 	NextPageToken string                  // empty on the last page
 	Took          time.Duration
 }
@@ -138,8 +142,10 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		}
 		sreq.SetSearchAfter(after)
 	}
-	for name, n := range facetSizes {
-		sreq.AddFacet(name, bleve.NewFacetRequest(name, n))
+	if r.Facets {
+		for name, n := range facetSizes {
+			sreq.AddFacet(name, bleve.NewFacetRequest(name, n))
+		}
 	}
 	if textual {
 		sreq.Highlight = bleve.NewHighlightWithStyle(highlighterName)
@@ -177,6 +183,9 @@ func (x *Index) Search(ctx context.Context, r Request) (*Result, error) {
 		out.Hits = append(out.Hits, hit)
 	}
 	for name := range facetSizes {
+		if !r.Facets {
+			break
+		}
 		fr := res.Facets[name]
 		counts := []FacetCount{}
 		if fr != nil && fr.Terms != nil {

@@ -365,6 +365,16 @@ func catalogFacets(items []storage.Item, keep func(storage.Item) bool) map[strin
 	return out
 }
 
+func TestFacetsOnlyWhenAsked(t *testing.T) {
+	_, x, _ := indexed(t)
+	if res := mustSearch(t, x, Request{}); len(res.Facets) != 0 {
+		t.Fatalf("facets computed without being asked: %v", res.Facets)
+	}
+	if res := mustSearch(t, x, Request{Facets: true}); len(res.Facets[FacetKind]) == 0 {
+		t.Fatal("facets missing when asked")
+	}
+}
+
 func TestSearchFacetsMatchCatalog(t *testing.T) {
 	a, x, _ := indexed(t)
 	items := a.items(t)
@@ -380,6 +390,7 @@ func TestSearchFacetsMatchCatalog(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			tt.req.Facets = true
 			res := mustSearch(t, x, tt.req)
 			want := catalogFacets(items, tt.keep)
 			for name, counts := range want {
