@@ -138,19 +138,8 @@ func (s *Server) getItem(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	it, err := s.Catalog.ItemByID(ctx, id)
-	if !s.found(c, "item", err) {
-		return
-	}
-	vs, err := s.Catalog.Versions(ctx, id)
-	if err != nil {
-		s.internal(c, "get item versions", err)
-		return
-	}
-	ms, err := s.Catalog.ItemMedia(ctx, id)
-	if err != nil {
-		s.internal(c, "get item media", err)
+	it, vs, ms, ok := s.loadItem(c, id)
+	if !ok {
 		return
 	}
 	out := struct {
@@ -169,3 +158,24 @@ func (s *Server) getItem(c *gin.Context) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// loadItem reads an item with its versions and media, answering the
+// request itself (404 or 500) when it cannot.
+func (s *Server) loadItem(c *gin.Context, id uint64) (*storage.Item, []storage.Version, []storage.Media, bool) {
+	ctx := c.Request.Context()
+	it, err := s.Catalog.ItemByID(ctx, id)
+	if !s.found(c, "item", err) {
+		return nil, nil, nil, false
+	}
+	vs, err := s.Catalog.Versions(ctx, id)
+	if err != nil {
+		s.internal(c, "get item versions", err)
+		return nil, nil, nil, false
+	}
+	ms, err := s.Catalog.ItemMedia(ctx, id)
+	if err != nil {
+		s.internal(c, "get item media", err)
+		return nil, nil, nil, false
+	}
+	return it, vs, ms, true
+}

@@ -81,18 +81,8 @@ func (s *Server) itemPage(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	it, err := s.Catalog.ItemByID(ctx, id)
-	if !s.found(c, "item", err) {
-		return
-	}
-	vs, err := s.Catalog.Versions(ctx, id)
-	if err != nil {
-		s.internal(c, "get item versions", err)
-		return
-	}
-	ms, err := s.Catalog.ItemMedia(ctx, id)
-	if err != nil {
-		s.internal(c, "get item media", err)
+	it, vs, ms, ok := s.loadItem(c, id)
+	if !ok {
 		return
 	}
 	acct, err := s.Catalog.AccountByID(ctx, it.AccountID)
