@@ -25,7 +25,7 @@ func markdown(m meta, rep serveReport, qs []benchQuery, runs, warmup, grepRuns i
 	p("| serve: segments at open → after queries | %d → %d |\n", rep.SegmentsStart, rep.SegmentsEnd)
 	p("| load average, queries start → end | %s → %s |\n\n", rep.LoadStart, rep.LoadEnd)
 
-	p("Latency of `Index.Search` (page of 20, facets and highlighting as the API asks), %d timed runs after %d warm-up; grep: `grep -F -c` over the dump, median of %d runs after one untimed.\n\n", runs, warmup, grepRuns)
+	p("Latency of `Index.Search` (page of 20, highlighting; facet counts only where the row says so), %d timed runs after %d warm-up; grep: `grep -F -c` over the dump, median of %d runs after one untimed.\n\n", runs, warmup, grepRuns)
 	p("| # | query | kind | matches | p50 ms | p95 ms | p99 ms | grep -F matches | grep -F ms |\n")
 	p("|---|---|---|---|---|---|---|---|---|\n")
 	for i, r := range rep.Results {
@@ -51,7 +51,8 @@ func markdown(m meta, rep serveReport, qs []benchQuery, runs, warmup, grepRuns i
 	var oneWordP95 float64
 	var worst string
 	for _, r := range rep.Results {
-		if strings.HasPrefix(r.Class, "one word") && r.P95 > oneWordP95 {
+		// The target is for plain one-word searches; "one word + facet counts" is shown beside it.
+		if strings.HasPrefix(r.Class, "one word") && !strings.Contains(r.Class, "facet") && r.P95 > oneWordP95 {
 			oneWordP95, worst = r.P95, r.Name
 		}
 	}
