@@ -31,8 +31,8 @@ func (s *Server) readyz(c *gin.Context) {
 		fn      func(context.Context) error
 	}{
 		"catalog": {s.Catalog.Dialect(), s.Catalog.Ping},
-		"blobs":   {s.BlobsName, s.Blobs.Check},
-		"index":   {"bleve", s.Index.Check},
+		"blobs":   {s.Blobs.Name(), s.Blobs.Check},
+		"index":   {"bleve", s.Search.Check},
 	}
 	results := make(map[string]checkResult, len(checks))
 	var mu sync.Mutex

@@ -4,7 +4,6 @@
 package api
 
 import (
-	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -30,17 +29,10 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Checker is a dependency that can say whether it is ready.
-type Checker interface {
-	Check(ctx context.Context) error
-}
-
 // Deps is everything the web surface needs, built by cmd/civicarchive.
 type Deps struct {
 	Catalog      *storage.Catalog
 	Blobs        blob.Store
-	BlobsName    string  // "local" or "s3", shown by /readyz
-	Index        Checker // the search index's readiness
 	Log          *slog.Logger
 	Metrics      *Metrics
 	Version      string

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,7 +55,7 @@ func newHarness(t *testing.T, mod ...func(*Deps)) *harness {
 	}
 	arc := archiver.New(archiver.Options{Catalog: cat, Blobs: blobs, Sealer: sealer, Connectors: conns})
 	t.Cleanup(func() { arc.Close(context.Background()) })
-	d := Deps{Catalog: cat, Blobs: blobs, BlobsName: blobs.Name(), Index: idx, Version: "test", MaxBodyBytes: 4096, Archiver: arc, Sealer: sealer, Search: idx}
+	d := Deps{Catalog: cat, Blobs: blobs, Version: "test", MaxBodyBytes: 4096, Archiver: arc, Sealer: sealer, Search: idx}
 	for _, m := range mod {
 		m(&d)
 	}
@@ -156,7 +157,7 @@ func TestEveryRouteChecksRoles(t *testing.T) {
 				w := h.do(rt.Method, rt.Path, role, body, rt.HTML)
 				denied := w.Code == http.StatusUnauthorized || w.Code == http.StatusForbidden ||
 					(w.Code == http.StatusSeeOther && strings.HasPrefix(w.Header().Get("Location"), "/login"))
-				want := public || (role != "" && contains(allowed, role))
+				want := public || (role != "" && slices.Contains(allowed, role))
 				// A public form rejecting a post without its CSRF token is not a role denial.
 				if public && rt.Method == "POST" {
 					return
@@ -178,15 +179,6 @@ func TestEveryRouteChecksRoles(t *testing.T) {
 			t.Errorf("routeAccess lists %s, which the router does not have", key)
 		}
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 func TestBadTokens(t *testing.T) {
@@ -326,12 +318,14 @@ func TestErrorsAndLimits(t *testing.T) {
 // failing is a blob store whose readiness check fails.
 type failing struct{ blob.Store }
 
+func (failing) Name() string { return "s3" }
+
 func (failing) Check(context.Context) error {
 	return errors.New("dial tcp 10.0.0.7:9000: secret internals")
 }
 
 func TestReadyzNamesFailedCheckOnly(t *testing.T) {
-	h := newHarness(t, func(d *Deps) { d.Blobs = failing{}; d.BlobsName = "s3" })
+	h := newHarness(t, func(d *Deps) { d.Blobs = failing{} })
 	w := h.do("GET", "/readyz", "", nil, false)
 	if w.Code != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with a failing blob store: %d; want 503", w.Code)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -102,7 +103,7 @@ func (c *Catalog) Authenticate(ctx context.Context, username, password string) (
 	var u User
 	err := c.gdb(ctx).Where("username = ?", username).First(&u).Error
 	if err != nil {
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		if errors.Is(err, gormNotFound) {
 			return nil, ErrBadCredentials
 		}
@@ -114,8 +115,16 @@ func (c *Catalog) Authenticate(ctx context.Context, username, password string) (
 	return &u, nil
 }
 
-// dummyHash is checked against when the user does not exist.
-var dummyHash = "$argon2id$v=19$m=65536,t=3,p=2$c29tZXNhbHRzb21lc2FsdA$wJ5aM1cO1G6j8Yb0cH5gx1Xyq6lbC1FhU2J5mYl2Z2o"
+// dummyHash is checked against when the user does not exist, so an unknown
+// username costs the same argon2id work as a wrong password. Made with the
+// real parameters on first use (not at start: CLI commands never need it).
+var dummyHash = sync.OnceValue(func() string {
+	h, err := HashPassword("no such user")
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
 
 // UserByID returns one user.
 func (c *Catalog) UserByID(ctx context.Context, id uint64) (*User, error) {

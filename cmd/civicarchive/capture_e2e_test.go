@@ -269,3 +269,36 @@ func checkVersions(t *testing.T, base, token string, it apiItem, newText string)
 		t.Errorf("item %s after an edit: %s", it.NativeID, body)
 	}
 }
+
+// With the scheduler on (the default), a newly registered account is
+// captured at once, without anyone starting a capture.
+func TestNewAccountCapturedAtOnce(t *testing.T) {
+	envVars := map[string]string{"CIVICARCHIVE_DATA_DIR": t.TempDir()}
+	base, _ := startServer(t, envVars)
+	_, out, _ := cli(t, envVars, "", "token", "create", "--name", "coordinator", "--role", "coordinator")
+	token := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+	w := platformtest.NewWorld(time.Now().Add(-time.Hour), platformtest.Profile{Handle: "news"})
+	platformtest.Seed(w)
+	fp := feedtest.NewServer(w)
+	defer fp.Close()
+	a := fp.Account()
+	if code, body := apiDo(t, "POST", base+"/api/v1/accounts", token, map[string]string{"platform": a.Platform, "handle": a.Handle, "api_base": a.APIBase}); code != http.StatusCreated {
+		t.Fatalf("register: %d %s", code, body)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body := apiDo(t, "GET", base+"/api/v1/captures/1", token, nil)
+		var run map[string]any
+		json.Unmarshal(body, &run)
+		if code == http.StatusOK && run["status"] == "succeeded" {
+			if run["trigger"] != "catch_up" {
+				t.Fatalf("first capture: %v", run)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no capture of the new account within 30s: %d %s", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -123,7 +123,7 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 				return err
 			}
 			// A new account is captured at once, not at its first cron turn.
-			_, err := arc.CatchUp(ctx, defaults, time.Now())
+			_, err := arc.Start(a.ID, storage.RunFull, "catch_up")
 			return err
 		}
 		if n, err := arc.CatchUp(ctx, defaults, time.Now()); err != nil {
@@ -136,7 +136,7 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 	}
 
 	srv, err := api.New(api.Deps{
-		Catalog: cat, Blobs: blobs, BlobsName: blobs.Name(), Index: idx, Log: log.With("component", "api"),
+		Catalog: cat, Blobs: blobs, Log: log.With("component", "api"),
 		Metrics: metrics, Version: version, SessionTTL: cfg.Auth.SessionTTL,
 		CookieSecure: cfg.Auth.CookieSecure, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Archiver: arc, Sealer: arc.Sealer(), OnAccountChange: onAccount,
