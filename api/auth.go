@@ -27,6 +27,7 @@ type Identity struct {
 	Name    string // username or token name
 	Role    string
 	UserID  uint64
+	Display string // the user's display name, for letters they sign
 	session *storage.Session
 }
 
@@ -116,7 +117,8 @@ func (s *Server) identify(c *gin.Context, html bool) (*Identity, error) {
 		}
 		return nil, err
 	}
-	return &Identity{Kind: "session", Name: sess.User.Username, Role: sess.User.Role, UserID: sess.UserID, session: sess}, nil
+	return &Identity{Kind: "session", Name: sess.User.Username, Role: sess.User.Role, UserID: sess.UserID,
+		Display: sess.User.DisplayName, session: sess}, nil
 }
 
 // csrfToken returns the token forms must carry: the session's own when

@@ -37,6 +37,7 @@ var (
 	custody   = []string{storage.RoleAdmin, storage.RoleLegal}
 	managers  = []string{storage.RoleAdmin, storage.RoleCoordinator}
 	readers   = []string{storage.RoleAdmin, storage.RoleClerk, storage.RoleLegal}
+	clerks    = []string{storage.RoleAdmin, storage.RoleClerk}
 )
 
 // Routes lists every route the server answers.
@@ -57,6 +58,23 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Path: "/search", Access: Roles, Roles: readers, HTML: true, handler: s.searchPage},
 		{Method: "GET", Path: "/items/:id", Access: Roles, Roles: readers, HTML: true, handler: s.itemPage},
 		{Method: "GET", Path: "/items/:id/media/:sha256", Access: Roles, Roles: readers, HTML: true, handler: s.itemMedia},
+		// records requests: the resident's pages
+		{Method: "GET", Path: "/requests/new", Access: Public, HTML: true, handler: s.newRequestPage},
+		{Method: "POST", Path: "/requests", Access: Public, HTML: true, handler: s.fileRequestForm},
+		{Method: "GET", Path: "/requests/filed/:tracking", Access: Public, HTML: true, handler: s.filedPage},
+		{Method: "GET", Path: "/requests/status", Access: Public, HTML: true, handler: s.statusPage},
+		{Method: "POST", Path: "/requests/status", Access: Public, HTML: true, handler: s.statusLookup},
+		{Method: "POST", Path: "/requests/status/download", Access: Public, HTML: true, handler: s.statusDownload},
+		{Method: "GET", Path: "/requests/log", Access: Public, HTML: true, handler: s.requestLogPage},
+		{Method: "GET", Path: "/calendar", Access: Public, HTML: true, handler: s.calendarPage},
+		{Method: "GET", Path: "/assets/letter.css", Access: Public, HTML: true, handler: s.letterCSS},
+		// records requests: the clerk's pages
+		{Method: "GET", Path: "/clerk/requests", Access: Roles, Roles: clerks, HTML: true, handler: s.queuePage},
+		{Method: "GET", Path: "/clerk/requests/:id", Access: Roles, Roles: clerks, HTML: true, handler: s.requestPage},
+		{Method: "POST", Path: "/clerk/requests/:id/:action", Access: Roles, Roles: clerks, HTML: true, handler: s.requestActionPage},
+		{Method: "GET", Path: "/clerk/requests/:id/files/:what", Access: Roles, Roles: clerks, HTML: true, handler: s.requestFilePage},
+		{Method: "GET", Path: "/admin/calendar", Access: Roles, Roles: adminOnly, HTML: true, handler: s.adminCalendarPage},
+		{Method: "POST", Path: "/admin/calendar", Access: Roles, Roles: adminOnly, HTML: true, handler: s.adminCalendarInstall},
 		// Last of the pages: TestEveryRouteChecksRoles walks the table in
 		// order, and signing out ends the sessions the pages after it need.
 		{Method: "POST", Path: "/logout", Access: Roles, Roles: anyRole, HTML: true, handler: s.logout},
@@ -73,5 +91,15 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Path: "/api/v1/items", Access: Roles, Roles: readers, handler: s.listItems},
 		{Method: "GET", Path: "/api/v1/items/:id", Access: Roles, Roles: readers, handler: s.getItem},
 		{Method: "GET", Path: "/api/v1/search", Access: Roles, Roles: readers, handler: s.apiSearch},
+		{Method: "POST", Path: "/api/v1/requests", Access: Public, handler: s.fileRequestAPI},
+		{Method: "GET", Path: "/api/v1/requests/:id/status", Access: Public, handler: s.requestStatusAPI},
+		{Method: "GET", Path: "/api/v1/request-log", Access: Public, handler: s.requestLogAPI},
+		{Method: "GET", Path: "/api/v1/calendar/due-date", Access: Public, handler: s.dueDateAPI},
+		{Method: "GET", Path: "/api/v1/calendar", Access: Public, handler: s.calendarAPI},
+		{Method: "PUT", Path: "/api/v1/calendar", Access: Roles, Roles: adminOnly, handler: s.installCalendarAPI},
+		{Method: "GET", Path: "/api/v1/requests", Access: Roles, Roles: clerks, handler: s.listRequestsAPI},
+		{Method: "GET", Path: "/api/v1/requests/:id", Access: Roles, Roles: clerks, handler: s.getRequestAPI},
+		{Method: "POST", Path: "/api/v1/requests/:id/:action", Access: Roles, Roles: clerks, handler: s.requestActionAPI},
+		{Method: "GET", Path: "/api/v1/requests/:id/files/:what", Access: Roles, Roles: clerks, handler: s.requestFileAPI},
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -30,9 +31,12 @@ type searchHit struct {
 }
 
 // multi reads a filter given as repeated parameters or comma-separated.
-func multi(c *gin.Context, name string) []string {
+func multi(c *gin.Context, name string) []string { return multiValues(c.Request.URL.Query(), name) }
+
+// multiValues is multi over parsed parameters.
+func multiValues(q url.Values, name string) []string {
 	var out []string
-	for _, v := range c.QueryArray(name) {
+	for _, v := range q[name] {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {
 				out = append(out, p)
@@ -45,11 +49,21 @@ func multi(c *gin.Context, name string) []string {
 // searchRequest turns query parameters into a search.Request; problems
 // name each bad parameter.
 func (s *Server) searchRequest(c *gin.Context) (search.Request, map[string]string) {
+	return s.searchRequestFrom(c.Request.URL.Query())
+}
+
+// searchRequestFrom is searchRequest over parsed parameters (a request's
+// attached search keeps them as a query string).
+func (s *Server) searchRequestFrom(q url.Values) (search.Request, map[string]string) {
 	problems := map[string]string{}
-	r := search.Request{Query: c.Query("q"), Platforms: multi(c, "platform"), Kinds: multi(c, "kind"),
-		Departments: multi(c, "department"), Authors: multi(c, "author"), Flags: multi(c, "flag"),
-		Sort: c.DefaultQuery("sort", search.SortRelevance), PageToken: c.Query("page_token")}
-	for _, a := range multi(c, "account") {
+	sort := q.Get("sort")
+	if sort == "" {
+		sort = search.SortRelevance
+	}
+	r := search.Request{Query: q.Get("q"), Platforms: multiValues(q, "platform"), Kinds: multiValues(q, "kind"),
+		Departments: multiValues(q, "department"), Authors: multiValues(q, "author"), Flags: multiValues(q, "flag"),
+		Sort: sort, PageToken: q.Get("page_token")}
+	for _, a := range multiValues(q, "account") {
 		id, err := strconv.ParseUint(a, 10, 64)
 		if err != nil {
 			problems["account"] = "must be account ids"
@@ -58,7 +72,7 @@ func (s *Server) searchRequest(c *gin.Context) (search.Request, map[string]strin
 		r.AccountIDs = append(r.AccountIDs, id)
 	}
 	day := func(name string, next bool) *time.Time {
-		v := c.Query(name)
+		v := q.Get(name)
 		if v == "" {
 			return nil
 		}
@@ -75,9 +89,9 @@ func (s *Server) searchRequest(c *gin.Context) (search.Request, map[string]strin
 	r.From, r.To = day("from", false), day("to", true)
 	// Facets are on unless the caller says facets=false (they cost more
 	// than the search on a large archive).
-	r.Facets = c.Query("facets") != "false"
+	r.Facets = q.Get("facets") != "false"
 	for name, dst := range map[string]**bool{"deleted": &r.Deleted, "edited": &r.Edited, "hidden": &r.Hidden} {
-		if v := c.Query(name); v != "" {
+		if v := q.Get(name); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				problems[name] = "must be true or false"
@@ -86,7 +100,7 @@ func (s *Server) searchRequest(c *gin.Context) (search.Request, map[string]strin
 			*dst = &b
 		}
 	}
-	if v := c.Query("size"); v != "" {
+	if v := q.Get("size"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			problems["size"] = "must be a positive number (at most " + strconv.Itoa(search.MaxPageSize) + ")"

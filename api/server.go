@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/civicarchive/civicarchive/archiver"
+	"github.com/civicarchive/civicarchive/records"
 	"github.com/civicarchive/civicarchive/search"
 	"github.com/civicarchive/civicarchive/storage"
 	"github.com/civicarchive/civicarchive/storage/blob"
@@ -50,13 +52,21 @@ type Deps struct {
 	// filters are the city's days).
 	Search   *search.Index
 	Location *time.Location
+	// Records is the records office (requests, the GRAMA clock, letters).
+	Records *records.Office
+	// FormsPerHour limits records requests filed from one network address;
+	// MaxDescription is the longest description accepted.
+	FormsPerHour   int
+	MaxDescription int
 }
 
 // Server is the HTTP handler of civicarchive.
 type Server struct {
 	Deps
-	engine *gin.Engine
-	pages  *template.Template
+	engine        *gin.Engine
+	pages         *template.Template
+	formLimiter   *addressLimiter
+	lookupLimiter *addressLimiter
 }
 
 // New builds the router with every route of routes.go.
@@ -73,7 +83,8 @@ func New(d Deps) (*Server, error) {
 	if d.SessionTTL <= 0 {
 		d.SessionTTL = 12 * time.Hour
 	}
-	pages, err := template.New("").Funcs(template.FuncMap{}).ParseFS(templateFS, "templates/*.html")
+	pages, err := template.New("").Funcs(template.FuncMap{"has": slices.Contains[[]string], "money": records.Money, "label": records.Label,
+		"deref": func(p *uint64) uint64 { return *p }}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +101,12 @@ func New(d Deps) (*Server, error) {
 		}
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{Deps: d, engine: gin.New(), pages: pages}
+	if d.FormsPerHour <= 0 {
+		d.FormsPerHour = 5
+	}
+	s := &Server{Deps: d, engine: gin.New(), pages: pages,
+		formLimiter:   newAddressLimiter(d.FormsPerHour, time.Hour),
+		lookupLimiter: newAddressLimiter(60, time.Hour)}
 	s.engine.HandleMethodNotAllowed = true
 	// Handlers pass c.Request.Context() to storage, never c itself: gin
 	// recycles Contexts after the request, and the SQLite driver watches

@@ -43,6 +43,38 @@ type Config struct {
 	Auth        Auth     `yaml:"auth"`
 	SecretKey   string   `yaml:"secret_key"`
 	Capture     Capture  `yaml:"capture"`
+	PublicURL   string   `yaml:"public_url"`
+	Records     Records  `yaml:"records"`
+	SMTP        SMTP     `yaml:"smtp"`
+}
+
+// Records configures the records office: who the city is in its letters,
+// the law profile and holiday calendar, fees and the public form's limits.
+type Records struct {
+	EntityName           string `yaml:"entity_name"`
+	EntityAddress        string `yaml:"entity_address"`
+	OfficerName          string `yaml:"officer_name"`
+	OfficerTitle         string `yaml:"officer_title"`
+	OfficerAddress       string `yaml:"officer_address"`
+	SignerTitle          string `yaml:"signer_title"`
+	LawFile              string `yaml:"law_file"`
+	CalendarFile         string `yaml:"calendar_file"`
+	HourlyRateCents      int64  `yaml:"hourly_rate_cents"`
+	CopyPageCents        int64  `yaml:"copy_page_cents"`
+	PrepayThresholdCents int64  `yaml:"prepay_threshold_cents"`
+	FormsPerHour         int    `yaml:"forms_per_hour"`
+	MaxDescription       int    `yaml:"max_description"`
+}
+
+// SMTP configures outgoing e-mail to requesters. An empty Host writes each
+// message to the log instead (development).
+type SMTP struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	From     string `yaml:"from"`
+	TLS      string `yaml:"tls"`
 }
 
 // Capture configures the archiver's schedules and limits.
@@ -127,6 +159,20 @@ func Defaults() Config {
 			PerHostRPS:          5,
 			MaxPageBytes:        32 << 20,
 		},
+		Records: Records{
+			EntityName:           "Clinton City",
+			EntityAddress:        "2267 North 1500 West, Clinton, UT 84015",
+			OfficerName:          "City Manager",
+			OfficerTitle:         "Chief Administrative Officer",
+			OfficerAddress:       "2267 North 1500 West, Clinton, UT 84015",
+			SignerTitle:          "Records Officer",
+			HourlyRateCents:      2000,
+			CopyPageCents:        25,
+			PrepayThresholdCents: 5000,
+			FormsPerHour:         5,
+			MaxDescription:       10000,
+		},
+		SMTP: SMTP{Port: 587, From: "records@localhost", TLS: "starttls"},
 	}
 }
 
@@ -359,6 +405,32 @@ func oneOf(v string, allowed ...string) error {
 func positive[T int | int64 | time.Duration](v T) error {
 	if v <= 0 {
 		return fmt.Errorf("must be greater than zero, got %v", v)
+	}
+	return nil
+}
+
+func nonNegative[T int | int64](v T) error {
+	if v < 0 {
+		return fmt.Errorf("must be 0 or more, got %v", v)
+	}
+	return nil
+}
+
+func nonEmpty(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("must not be empty")
+	}
+	return nil
+}
+
+// checkURL accepts empty or an absolute http(s) URL without a query.
+func checkURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return fmt.Errorf("%q must be an absolute http:// or https:// address", v)
 	}
 	return nil
 }

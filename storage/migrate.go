@@ -43,6 +43,51 @@ var migrations = []migration{
 		// The head row exists from the start, so appends only ever lock it.
 		return tx.Create(&CustodyHead{ID: 1, Seq: 0, Hash: GenesisHash}).Error
 	}},
+	{2, "records requests: history, messages, attachments, letters, calendar", func(tx *gorm.DB) error {
+		newRequestCols := []string{"Platforms", "Accounts", "NewsMedia", "RequesterKey", "Summary", "ReceivedDate",
+			"ExpediteDecision", "ExpediteNoticeDue", "Determination", "RespondedAt", "ClosedAt", "AvailableDate",
+			"AppealDeadline", "AppealDecisionDue", "FeeEstimate", "FeeWaiverDecision", "FeeWaiverReason",
+			"PrepaymentRequired", "PaidCents", "ReleaseKey", "ReleaseSHA256", "ReleaseSize"}
+		if err := addMissingColumns(tx, &Request{}, newRequestCols...); err != nil {
+			return err
+		}
+		if err := addMissingColumns(tx, &Hold{}, "RequestID", "ReleaseReason"); err != nil {
+			return err
+		}
+		for _, ix := range []struct {
+			model any
+			field string
+		}{{&Request{}, "DueDate"}, {&Request{}, "RequesterKey"}, {&Hold{}, "RequestID"}} {
+			if !tx.Migrator().HasIndex(ix.model, ix.field) {
+				if err := tx.Migrator().CreateIndex(ix.model, ix.field); err != nil {
+					return fmt.Errorf("index %s: %w", ix.field, err)
+				}
+			}
+		}
+		for _, m := range []any{&RequestEvent{}, &RequestMessage{}, &RequestItem{}, &Letter{}, &CalendarVersion{}, &Counter{}} {
+			if tx.Migrator().HasTable(m) {
+				continue
+			}
+			if err := tx.Migrator().CreateTable(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+}
+
+// addMissingColumns adds the model's named fields that the table lacks (on a
+// new database step 1 made them from the current model already).
+func addMissingColumns(tx *gorm.DB, model any, fields ...string) error {
+	for _, f := range fields {
+		if tx.Migrator().HasColumn(model, f) {
+			continue
+		}
+		if err := tx.Migrator().AddColumn(model, f); err != nil {
+			return fmt.Errorf("add column %s: %w", f, err)
+		}
+	}
+	return nil
 }
 
 // SchemaVersion is the newest migration this binary knows.

@@ -167,27 +167,58 @@ type Request struct {
 	ID              uint64 `gorm:"primaryKey"`
 	TrackingNumber  string `gorm:"size:32;not null;uniqueIndex"`
 	Name            string `gorm:"size:255;not null"`
-	Email           string `gorm:"size:320;not null;default:''"`
+	Email           string `gorm:"size:320;not null;default:''"` // only when the requester agreed to e-mail
 	Phone           string `gorm:"size:64;not null"`
 	MailingAddress  string `gorm:"not null"`
 	Description     string `gorm:"not null"`
 	DateFrom        string `gorm:"size:10;not null;default:''"` // YYYY-MM-DD
 	DateTo          string `gorm:"size:10;not null;default:''"`
+	Platforms       string `gorm:"size:255;not null;default:''"` // comma-separated platforms of interest
+	Accounts        string `gorm:"not null;default:''"`          // accounts of interest, as the requester named them
 	Expedited       bool   `gorm:"not null;default:false"`
 	ExpeditedReason string `gorm:"not null;default:''"`
+	NewsMedia       bool   `gorm:"not null;default:false"`
 	FeeWaiver       bool   `gorm:"not null;default:false"`
 	FeeWaiverBasis  string `gorm:"not null;default:''"`
 	DeliveryFormat  string `gorm:"size:32;not null;default:''"`
+	// RequesterKey is a hash of the normalised e-mail or phone, so a
+	// requester's earlier requests can be found (fees, 63G-2-209 history)
+	// without another copy of their contact data.
+	RequesterKey string `gorm:"size:64;not null;default:'';index"`
+	// Summary is what the public request log shows instead of the
+	// description, which may carry personal details.
+	Summary         string `gorm:"size:500;not null;default:''"`
 	ReceivedAt      time.Time
-	DueDate         string `gorm:"size:10;not null"` // YYYY-MM-DD in the city's time zone
+	ReceivedDate    string `gorm:"size:10;not null;default:''"` // the city's day of receipt: day 0
+	DueDate         string `gorm:"size:10;not null;index"`      // YYYY-MM-DD in the city's time zone
 	CalendarVersion string `gorm:"size:64;not null"`
-	Status          string `gorm:"size:32;not null;index"`
-	AssigneeID      *uint64
-	Assignee        *User
-	Response        string `gorm:"not null;default:''"`
-	FeesCents       int64  `gorm:"not null;default:0"`
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// ExpediteDecision is "" until decided, then granted or refused; a
+	// refusal must reach the requester by ExpediteNoticeDue.
+	ExpediteDecision  string `gorm:"size:16;not null;default:''"`
+	ExpediteNoticeDue string `gorm:"size:10;not null;default:''"`
+	Status            string `gorm:"size:32;not null;index"`
+	Determination     string `gorm:"size:32;not null;default:''"`
+	AssigneeID        *uint64
+	Assignee          *User
+	Response          string `gorm:"not null;default:''"`
+	RespondedAt       *time.Time
+	ClosedAt          *time.Time
+	AvailableDate     string `gorm:"size:10;not null;default:''"` // extraordinary circumstances: when the records will be ready
+	AppealDeadline    string `gorm:"size:10;not null;default:''"` // last day to appeal the latest determination
+	AppealDecisionDue string `gorm:"size:10;not null;default:''"`
+	// Fees: the itemised estimate (JSON), the waiver decision, prepayment.
+	FeesCents          int64  `gorm:"not null;default:0"`
+	FeeEstimate        string `gorm:"not null;default:''"`
+	FeeWaiverDecision  string `gorm:"size:16;not null;default:''"` // granted, denied
+	FeeWaiverReason    string `gorm:"not null;default:''"`
+	PrepaymentRequired bool   `gorm:"not null;default:false"`
+	PaidCents          int64  `gorm:"not null;default:0"`
+	// The release bundle delivered with an approval, in the blob store.
+	ReleaseKey    string `gorm:"size:128;not null;default:''"`
+	ReleaseSHA256 string `gorm:"column:release_sha256;size:64;not null;default:''"`
+	ReleaseSize   int64  `gorm:"not null;default:0"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Hold is a legal hold: its items can never be disposed while it stands.
@@ -196,10 +227,15 @@ type Hold struct {
 	Matter     string `gorm:"size:255;not null"`
 	ScopeQuery string `gorm:"not null;default:''"`
 	ScopeItems string `gorm:"not null;default:'[]'"` // JSON array of item ids
-	CreatedBy  string `gorm:"size:255;not null"`
+	// RequestID is set on the automatic hold of records withheld by a
+	// denial (63G-2-205(3)); it stands until the appeals are over.
+	RequestID  *uint64 `gorm:"index"`
+	CreatedBy  string  `gorm:"size:255;not null"`
 	CreatedAt  time.Time
 	ReleasedBy string `gorm:"size:255;not null;default:''"`
 	ReleasedAt *time.Time
+	// ReleaseReason says why the hold ended.
+	ReleaseReason string `gorm:"not null;default:''"`
 }
 
 // Export is a litigation bundle, built in the background.

@@ -148,8 +148,9 @@ func TestServeOnEmbeddedDefaults(t *testing.T) {
 		t.Fatalf("short password: %d %s", code, errOut)
 	}
 
-	// Both creations are custody events; the chain verifies.
-	if code, out, _ := cli(t, envVars, "", "custody", "verify"); code != 0 || !strings.Contains(out, "intact: 2 events") {
+	// The holiday calendar installed at first start and both creations are
+	// custody events; the chain verifies.
+	if code, out, _ := cli(t, envVars, "", "custody", "verify"); code != 0 || !strings.Contains(out, "intact: 3 events") {
 		t.Fatalf("custody verify = %d %q", code, out)
 	}
 	if code := stop(); code != 0 {

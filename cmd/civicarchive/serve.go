@@ -106,8 +106,15 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 	}
 	started = append(started, closer{"archiver", arc.Close})
 
+	office, err := newOffice(ctx, cfg, cat, blobs, log)
+	if err != nil {
+		return err
+	}
 	sched := archiver.NewScheduler(log.With("component", "scheduler"), metrics.JobRun)
 	if err := addHousekeeping(sched, cat, log); err != nil {
+		return err
+	}
+	if err := addRecordsJobs(sched, office, log); err != nil {
 		return err
 	}
 	defaults := archiver.Schedules{Incremental: cfg.Capture.IncrementalSchedule, Full: cfg.Capture.FullSchedule, TimeZone: cfg.TimeZone}
@@ -141,6 +148,7 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 		CookieSecure: cfg.Auth.CookieSecure, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Archiver: arc, Sealer: arc.Sealer(), OnAccountChange: onAccount,
 		Search: idx, Location: cfg.Location(),
+		Records: office, FormsPerHour: cfg.Records.FormsPerHour, MaxDescription: cfg.Records.MaxDescription,
 	})
 	if err != nil {
 		return fmt.Errorf("build web server: %w", err)

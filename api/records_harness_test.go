@@ -1,0 +1,42 @@
+package api
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/civicarchive/civicarchive/configs"
+	"github.com/civicarchive/civicarchive/records"
+	"github.com/civicarchive/civicarchive/records/mail"
+	"github.com/civicarchive/civicarchive/storage"
+	"github.com/civicarchive/civicarchive/storage/blob"
+)
+
+// newTestOffice builds the records office the way serve does, with Utah's
+// law and calendar; sender nil logs e-mail nowhere.
+func newTestOffice(tb testing.TB, cat *storage.Catalog, blobs blob.Store, sender mail.Sender, mod ...func(*records.Config)) *records.Office {
+	tb.Helper()
+	law, err := records.ParseLaw(configs.UtahGRAMA)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if sender == nil {
+		sender = mail.NewLog(nil)
+	}
+	loc, _ := time.LoadLocation("America/Denver")
+	cfg := records.Config{Catalog: cat, Blobs: blobs, Law: law, Mail: sender, Location: loc, PublicURL: "http://records.test",
+		Entity: records.Entity{Name: "Clinton City", Address: "2267 North 1500 West\nClinton, UT 84015", OfficerName: "Pat Officer",
+			OfficerTitle: "City Manager", OfficerAddress: "2267 North 1500 West, Clinton, UT 84015", SignerTitle: "City Recorder"},
+		Fees: records.Fees{HourlyRateCents: 2000, CopyPageCents: 25, PrepayThresholdCents: 5000}}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	o, err := records.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := o.EnsureCalendar(context.Background(), configs.UtahCalendar, "embedded"); err != nil {
+		tb.Fatal(err)
+	}
+	return o
+}
