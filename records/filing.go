@@ -274,12 +274,13 @@ func (o *Office) Lookup(ctx context.Context, tracking, email, phone string) (*st
 		return nil, err
 	}
 	email, phone = strings.ToLower(strings.TrimSpace(email)), digits(phone)
+	// The e-mail when one is on file; the phone only for a requester who
+	// gave no e-mail (CONTRACT.md).
 	var ok bool
-	switch {
-	case r.Email != "" && email != "":
-		ok = subtle.ConstantTimeCompare([]byte(strings.ToLower(r.Email)), []byte(email)) == 1
-	case phone != "":
-		ok = subtle.ConstantTimeCompare([]byte(digits(r.Phone)), []byte(phone)) == 1
+	if r.Email != "" {
+		ok = email != "" && subtle.ConstantTimeCompare([]byte(strings.ToLower(r.Email)), []byte(email)) == 1
+	} else {
+		ok = phone != "" && subtle.ConstantTimeCompare([]byte(digits(r.Phone)), []byte(phone)) == 1
 	}
 	if !ok {
 		return nil, ErrNotFound
