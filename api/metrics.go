@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/civicarchive/civicarchive/records"
 	"github.com/civicarchive/civicarchive/storage"
 )
 
@@ -130,4 +131,36 @@ func (m *Metrics) Registerer() prometheus.Registerer { return m.reg }
 
 func (s *Server) metrics(c *gin.Context) {
 	promhttp.HandlerFor(s.Metrics.reg, promhttp.HandlerOpts{}).ServeHTTP(c.Writer, c.Request)
+}
+
+// requestGauges reports the records requests by status and how many are
+// past their due date, at scrape time, so an alert can fire on overdue.
+type requestGauges struct {
+	office  *records.Office
+	cat     *storage.Catalog
+	status  *prometheus.Desc
+	overdue *prometheus.Desc
+}
+
+func newRequestGauges(cat *storage.Catalog, office *records.Office) *requestGauges {
+	return &requestGauges{office: office, cat: cat,
+		status:  prometheus.NewDesc("civicarchive_records_requests", "Records requests by status.", []string{"status"}, nil),
+		overdue: prometheus.NewDesc("civicarchive_records_requests_overdue", "Requests still waiting for a response after their due date (a deemed denial, 63G-2-401(1)).", nil, nil),
+	}
+}
+
+func (g *requestGauges) Describe(ch chan<- *prometheus.Desc) { ch <- g.status; ch <- g.overdue }
+
+func (g *requestGauges) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, overdue, err := g.cat.RequestCounts(ctx, records.Pending, g.office.Today().Format("2006-01-02"))
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(g.status, err)
+		return
+	}
+	for _, st := range records.Statuses {
+		ch <- prometheus.MustNewConstMetric(g.status, prometheus.GaugeValue, float64(counts[st]), st)
+	}
+	ch <- prometheus.MustNewConstMetric(g.overdue, prometheus.GaugeValue, float64(overdue))
 }

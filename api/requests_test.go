@@ -548,3 +548,18 @@ func TestInstallCalendarRedatesPendingRequests(t *testing.T) {
 		t.Errorf("calculator after the change: %v; want %s", dd, after.DueDate)
 	}
 }
+
+func TestMetricsCountOverdueRequests(t *testing.T) {
+	f := newReqFixture(t)
+	// A request received in January by an office whose clock said so is
+	// long overdue now.
+	past := newTestOffice(t, f.cat, f.srv.Blobs, nil, func(c *records.Config) {
+		c.Now = func() time.Time { return time.Date(2026, 1, 5, 17, 0, 0, 0, time.UTC) }
+	})
+	if _, err := past.File(context.Background(), records.Filing{Name: "A", Phone: "8015550100", MailingAddress: "x", Description: "d"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	f.send("POST", "/api/v1/requests", "", validRequest, "")
+	w := f.do("GET", "/metrics", "", nil, false)
+	mustContain(t, w.Body.String(), `civicarchive_records_requests{status="received"} 2`, "civicarchive_records_requests_overdue 1")
+}

@@ -92,6 +92,9 @@ func New(d Deps) (*Server, error) {
 	if d.Search != nil {
 		collectors = append(collectors, newIndexLag(d.Catalog, d.Search))
 	}
+	if d.Records != nil {
+		collectors = append(collectors, newRequestGauges(d.Catalog, d.Records))
+	}
 	for _, c := range collectors {
 		if err := d.Metrics.reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError

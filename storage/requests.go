@@ -390,3 +390,25 @@ func (c *Catalog) CalendarVersionByName(ctx context.Context, version string) (*C
 	}
 	return &v, nil
 }
+
+// RequestCounts counts requests by status, and those among statuses whose
+// due date is before today (YYYY-MM-DD).
+func (c *Catalog) RequestCounts(ctx context.Context, statuses []string, today string) (map[string]int64, int64, error) {
+	var rows []struct {
+		Status string
+		N      int64
+	}
+	if err := c.gdb(ctx).Model(&Request{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error; err != nil {
+		return nil, 0, fmt.Errorf("storage: count requests: %w", err)
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	var overdue int64
+	err := c.gdb(ctx).Model(&Request{}).Where("status IN ? AND due_date < ?", statuses, today).Count(&overdue).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("storage: count overdue requests: %w", err)
+	}
+	return out, overdue, nil
+}
