@@ -5,43 +5,73 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/civicarchive/civicarchive/archiver"
 	"github.com/civicarchive/civicarchive/configs"
 	"github.com/civicarchive/civicarchive/records"
+	"github.com/civicarchive/civicarchive/records/calendar"
 	"github.com/civicarchive/civicarchive/records/mail"
 	"github.com/civicarchive/civicarchive/storage"
 	"github.com/civicarchive/civicarchive/storage/blob"
 )
 
-// newOffice builds the records office: the law profile, the holiday
-// calendar (installed when its version is new), e-mail, and who the city
-// is on its letters.
-func newOffice(ctx context.Context, cfg configs.Config, cat *storage.Catalog, blobs blob.Store, log *slog.Logger) (*records.Office, error) {
+// recordsSetup is what the records office needs from files and settings,
+// read and checked before anything is opened, so a bad file stops the
+// program with one line naming its setting.
+type recordsSetup struct {
+	law       *records.Law
+	calendar  []byte
+	calSource string
+	sender    mail.Sender
+}
+
+func loadRecordsSetup(cfg configs.Config, log *slog.Logger) (*recordsSetup, error) {
+	const lawSetting = "CIVICARCHIVE_RECORDS_LAW_FILE (records.law_file)"
+	const calSetting = "CIVICARCHIVE_RECORDS_CALENDAR_FILE (records.calendar_file)"
 	lawBody, err := readOr(cfg.Records.LawFile, configs.UtahGRAMA)
 	if err != nil {
-		return nil, &configs.SettingError{Setting: "CIVICARCHIVE_RECORDS_LAW_FILE (records.law_file)", Msg: err.Error()}
+		return nil, &configs.SettingError{Setting: lawSetting, Msg: err.Error()}
 	}
 	law, err := records.ParseLaw(lawBody)
 	if err != nil {
-		return nil, &configs.SettingError{Setting: "CIVICARCHIVE_RECORDS_LAW_FILE (records.law_file)", Msg: err.Error()}
+		return nil, &configs.SettingError{Setting: lawSetting, Msg: oneLine(err)}
 	}
-	var sender mail.Sender = mail.NewLog(log.With("component", "mail"))
+	calBody, err := readOr(cfg.Records.CalendarFile, configs.UtahCalendar)
+	if err != nil {
+		return nil, &configs.SettingError{Setting: calSetting, Msg: err.Error()}
+	}
+	if _, err := calendar.Parse(calBody); err != nil {
+		return nil, &configs.SettingError{Setting: calSetting, Msg: oneLine(err)}
+	}
+	rs := &recordsSetup{law: law, calendar: calBody, calSource: "embedded", sender: mail.NewLog(log.With("component", "mail"))}
+	if cfg.Records.CalendarFile != "" {
+		rs.calSource = cfg.Records.CalendarFile
+	}
 	if cfg.SMTP.Host != "" {
 		s, err := mail.NewSMTP(mail.Config{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
 			Password: cfg.SMTP.Password, From: cfg.SMTP.From, TLS: cfg.SMTP.TLS}, log.With("component", "mail"))
 		if err != nil {
-			return nil, &configs.SettingError{Setting: "smtp", Msg: err.Error()}
+			return nil, &configs.SettingError{Setting: "smtp", Msg: oneLine(err)}
 		}
-		sender = s
+		rs.sender = s
 	}
+	return rs, nil
+}
+
+// oneLine keeps a multi-problem error on the one line a bad setting gets.
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
+// newOffice builds the records office and installs the calendar when its
+// version is new.
+func newOffice(ctx context.Context, cfg configs.Config, rs *recordsSetup, cat *storage.Catalog, blobs blob.Store, log *slog.Logger) (*records.Office, error) {
 	publicURL := cfg.PublicURL
 	if publicURL == "" {
 		publicURL = "http://" + cfg.Listen
 	}
 	r := cfg.Records
-	office, err := records.New(records.Config{Catalog: cat, Blobs: blobs, Law: law, Mail: sender,
+	office, err := records.New(records.Config{Catalog: cat, Blobs: blobs, Law: rs.law, Mail: rs.sender,
 		Log: log.With("component", "records"), Location: cfg.Location(), PublicURL: publicURL, MaxDescription: r.MaxDescription,
 		Entity: records.Entity{Name: r.EntityName, Address: r.EntityAddress, OfficerName: r.OfficerName,
 			OfficerTitle: r.OfficerTitle, OfficerAddress: r.OfficerAddress, SignerTitle: r.SignerTitle},
@@ -50,16 +80,8 @@ func newOffice(ctx context.Context, cfg configs.Config, cat *storage.Catalog, bl
 	if err != nil {
 		return nil, err
 	}
-	calBody, err := readOr(r.CalendarFile, configs.UtahCalendar)
-	if err != nil {
-		return nil, &configs.SettingError{Setting: "CIVICARCHIVE_RECORDS_CALENDAR_FILE (records.calendar_file)", Msg: err.Error()}
-	}
-	source := "embedded"
-	if r.CalendarFile != "" {
-		source = r.CalendarFile
-	}
-	if err := office.EnsureCalendar(ctx, calBody, source); err != nil {
-		return nil, &configs.SettingError{Setting: "CIVICARCHIVE_RECORDS_CALENDAR_FILE (records.calendar_file)", Msg: err.Error()}
+	if err := office.EnsureCalendar(ctx, rs.calendar, rs.calSource); err != nil {
+		return nil, err
 	}
 	return office, nil
 }

@@ -62,6 +62,10 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 		}
 	}()
 
+	rs, err := loadRecordsSetup(cfg, log)
+	if err != nil {
+		return err
+	}
 	cat, err := openCatalog(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -106,7 +110,7 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 	}
 	started = append(started, closer{"archiver", arc.Close})
 
-	office, err := newOffice(ctx, cfg, cat, blobs, log)
+	office, err := newOffice(ctx, cfg, rs, cat, blobs, log)
 	if err != nil {
 		return err
 	}
