@@ -154,6 +154,12 @@ func (o *Office) Move(ctx context.Context, id uint64, a Actor, to, citation, not
 			t.R.ClosedAt = nil
 			t.R.Determination = ""
 		}
+		if n := strings.TrimSpace(note); n != "" && (to == StatusAwaitingClarification || to == StatusAwaitingPayment) {
+			// What the requester is asked for is a public message.
+			if err := t.Message(&storage.RequestMessage{Author: a.ID, Public: true, Body: n}); err != nil {
+				return err
+			}
+		}
 		if to == StatusFinal || (to == StatusClosed && !o.appealOpen(t.R)) {
 			n, err := t.ReleaseHolds(a.ID, "appeals are over ("+Label(to)+")")
 			if err != nil {

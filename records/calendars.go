@@ -33,6 +33,9 @@ func (o *Office) InstallCalendar(ctx context.Context, body []byte, source, actor
 			return err
 		}
 		for _, r := range pending {
+			if r.Status == StatusExtraordinary {
+				continue // due on the date its notice gave, not by the clock
+			}
 			changed, err := o.redate(ctx, tx, r.ID, cal, actor, reason)
 			if err != nil {
 				return err

@@ -184,7 +184,9 @@ func (o *Office) recordResponse(t *storage.RequestTx, a Actor, resp Response, se
 	t.R.RespondedAt, t.R.AppealDeadline = ptr(t.Now()), appealBy
 	t.R.Response = resp.Explanation
 	if resp.Kind == RespondExtraordinary {
-		t.R.AvailableDate = resp.AvailableDate
+		// The response is now due when the notice says the records will
+		// be available; the clock no longer computes it.
+		t.R.AvailableDate, t.R.DueDate = resp.AvailableDate, resp.AvailableDate
 	}
 	if release != nil {
 		t.R.ReleaseKey, t.R.ReleaseSHA256, t.R.ReleaseSize = release.Key, release.SHA256, release.Size
