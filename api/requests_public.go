@@ -323,13 +323,20 @@ type statusView struct {
 
 // statusPage is GET /requests/status: the lookup form (a tracking number
 // in the link is filled in).
+// With tracking_number and email (or phone) in the query it looks the
+// request up at once, like the form's post.
 func (s *Server) statusPage(c *gin.Context) {
-	s.renderView(c, http.StatusOK, "request_status.html", statusView{pageData: s.base(c, "Check a request"),
-		Tracking: c.Query("tracking_number")})
+	v := statusView{pageData: s.base(c, "Check a request"), Tracking: strings.TrimSpace(c.Query("tracking_number")),
+		Email: strings.TrimSpace(c.Query("email")), Phone: strings.TrimSpace(c.Query("phone"))}
+	if v.Tracking == "" || (v.Email == "" && v.Phone == "") {
+		s.renderView(c, http.StatusOK, "request_status.html", v)
+		return
+	}
+	s.lookupStatus(c, v)
 }
 
-// statusLookup is POST /requests/status: the contact details travel in the
-// body, never the URL.
+// statusLookup is POST /requests/status: the form's post, which keeps the
+// contact details out of the URL.
 func (s *Server) statusLookup(c *gin.Context) {
 	v := statusView{pageData: s.base(c, "Check a request"), Tracking: strings.TrimSpace(c.PostForm("tracking_number")),
 		Email: strings.TrimSpace(c.PostForm("email")), Phone: strings.TrimSpace(c.PostForm("phone"))}
@@ -338,6 +345,10 @@ func (s *Server) statusLookup(c *gin.Context) {
 		s.renderView(c, http.StatusForbidden, "request_status.html", v)
 		return
 	}
+	s.lookupStatus(c, v)
+}
+
+func (s *Server) lookupStatus(c *gin.Context, v statusView) {
 	if !s.lookupLimiter.allow(c.ClientIP()) {
 		v.Error = "Too many lookups from your network. Please try again later."
 		s.renderView(c, http.StatusTooManyRequests, "request_status.html", v)

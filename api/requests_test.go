@@ -563,3 +563,21 @@ func TestMetricsCountOverdueRequests(t *testing.T) {
 	w := f.do("GET", "/metrics", "", nil, false)
 	mustContain(t, w.Body.String(), `civicarchive_records_requests{status="received"} 2`, "civicarchive_records_requests_overdue 1")
 }
+
+func TestStatusPageLookup(t *testing.T) {
+	f := newReqFixture(t)
+	tn := decode[map[string]string](t, f.send("POST", "/api/v1/requests", "", validRequest, ""))["tracking_number"]
+	w := f.do("GET", "/requests/status?tracking_number="+tn+"&email=ana@example.com", "", nil, true)
+	if w.Code != 200 {
+		t.Fatalf("lookup: %d", w.Code)
+	}
+	mustContain(t, w.Body.String(), `id="status">Received`, tn)
+	w = f.form(t, "/requests/status", url.Values{"tracking_number": {tn}, "email": {"eve@example.com"}}, "")
+	if w.Code != 404 || !strings.Contains(w.Body.String(), `id="not-found"`) || strings.Contains(w.Body.String(), `id="status"`) {
+		t.Fatalf("wrong e-mail: %d", w.Code)
+	}
+	w = f.form(t, "/requests/status", url.Values{"tracking_number": {strings.ToLower(tn)}, "email": {" ANA@example.com "}}, "")
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `id="status">Received`) {
+		t.Fatalf("lookup ignoring case and spaces: %d", w.Code)
+	}
+}
