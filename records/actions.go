@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/civicarchive/civicarchive/records/calendar"
 	"github.com/civicarchive/civicarchive/storage"
 )
 
@@ -140,7 +139,7 @@ func (o *Office) Move(ctx context.Context, id uint64, a Actor, to, citation, not
 	var holdsEnded bool
 	r, err := o.update(ctx, id, func(t *storage.RequestTx) error {
 		from := t.R.Status
-		if !CanMove(from, to) {
+		if !CanMove(from, to) && !o.canAppeal(t.R, to) {
 			return fmt.Errorf("%w: %s → %s", ErrNotAllowed, from, to)
 		}
 		if err := o.appealClock(ctx, t, to); err != nil {
@@ -179,6 +178,22 @@ func (o *Office) Move(ctx context.Context, id uint64, a Actor, to, citation, not
 	return r, err
 }
 
+// canAppeal allows the two appeals the plain state machine does not: one
+// filed in time on a request already closed, and one against a deemed
+// denial — no response by the due date (63G-2-401(1)).
+func (o *Office) canAppeal(r *storage.Request, to string) bool {
+	if to != StatusAppealFiled {
+		return false
+	}
+	switch {
+	case r.Status == StatusClosed:
+		return o.appealOpen(r)
+	case IsPending(r.Status):
+		return r.DueDate != "" && r.DueDate < date(o.Today())
+	}
+	return false
+}
+
 // appealClock sets the appeal track's deadlines when a move starts or
 // decides an appeal.
 func (o *Office) appealClock(ctx context.Context, t *storage.RequestTx, to string) error {
@@ -186,7 +201,9 @@ func (o *Office) appealClock(ctx context.Context, t *storage.RequestTx, to strin
 	if err != nil {
 		return err
 	}
-	today := calendar.Day(t.Now(), o.cfg.Location)
+	// The office's clock, as Respond dates the appeal deadline: the
+	// transaction's own clock is the database layer's, not the office's.
+	today := o.Today()
 	ap := o.law.Appeal
 	switch to {
 	case StatusAppealFiled:

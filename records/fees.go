@@ -133,11 +133,19 @@ func (o *Office) SetFees(ctx context.Context, id uint64, a Actor, in FeeInput) (
 		if err := t.Event(storage.RequestEvent{Actor: a.ID, Kind: "fee", Citation: o.law.Fees.Citation, Detail: detail}); err != nil {
 			return err
 		}
-		if t.R.PrepaymentRequired && IsPending(t.R.Status) && t.R.Status != StatusAwaitingPayment {
-			from := t.R.Status
+		from := t.R.Status
+		switch {
+		case t.R.PrepaymentRequired && CanMove(from, StatusAwaitingPayment):
+			// Along the state machine: an extraordinary-circumstances
+			// request keeps the date its notice gave.
 			t.R.Status, waiting = StatusAwaitingPayment, true
 			return t.Event(storage.RequestEvent{Actor: a.ID, Kind: "status", FromStatus: from, ToStatus: StatusAwaitingPayment,
 				Citation: o.law.Fees.Citation, Detail: fmt.Sprintf("prepayment of %s required (more than %s)", Money(est.TotalCents), Money(est.ThresholdCents))})
+		case !t.R.PrepaymentRequired && from == StatusAwaitingPayment:
+			// A lower estimate or a waiver: nothing is owed in advance now.
+			t.R.Status = StatusInReview
+			return t.Event(storage.RequestEvent{Actor: a.ID, Kind: "status", FromStatus: from, ToStatus: StatusInReview,
+				Citation: o.law.Fees.Citation, Detail: "no prepayment owed under the new estimate"})
 		}
 		return nil
 	})

@@ -78,10 +78,18 @@ func (o *Office) Validate(f *Filing) error {
 			fe[field] = "contains control characters"
 		}
 	}
-	text("name", &f.Name, true, 255)
+	// One-line fields: a line break in a name would split the letter's
+	// address block and salutation.
+	line := func(field string, v *string, required bool, max int) {
+		text(field, v, required, max)
+		if _, bad := fe[field]; !bad && strings.ContainsAny(*v, "\r\n\t") {
+			fe[field] = "must be one line (no line breaks or tabs)"
+		}
+	}
+	line("name", &f.Name, true, 255)
 	text("mailing_address", &f.MailingAddress, true, 1000)
-	text("phone", &f.Phone, true, 64)
-	text("email", &f.Email, false, 320)
+	line("phone", &f.Phone, true, 64)
+	line("email", &f.Email, false, 320)
 	text("description", &f.Description, true, o.cfg.MaxDescription)
 	text("accounts", &f.Accounts, false, 1000)
 	text("expedited_reason", &f.ExpeditedReason, false, 2000)
@@ -97,10 +105,18 @@ func (o *Office) Validate(f *Filing) error {
 		}
 	}
 	checkDates(fe, f)
+	// A platform named twice counts once (the stored list has a bounded
+	// column).
+	var platforms []string
 	for _, p := range f.Platforms {
 		if !slices.Contains(Platforms, p) {
 			fe["platforms"] = fmt.Sprintf("%q is not one of %s", p, strings.Join(Platforms, ", "))
+		} else if !slices.Contains(platforms, p) {
+			platforms = append(platforms, p)
 		}
+	}
+	if _, bad := fe["platforms"]; !bad {
+		f.Platforms = platforms
 	}
 	if f.DeliveryFormat == "" {
 		f.DeliveryFormat = "electronic"

@@ -179,8 +179,8 @@ func (o *Office) expediteLetter(r *storage.Request, a Actor, reason string) comp
 }
 
 // storeLetter renders a letter as HTML and PDF into the blob store and
-// returns its (unsaved) row.
-func (o *Office) storeLetter(ctx context.Context, c composed) (*storage.Letter, error) {
+// returns its (unsaved) row, which names the staff member who wrote it.
+func (o *Office) storeLetter(ctx context.Context, c composed, a Actor) (*storage.Letter, error) {
 	html, err := c.l.HTML()
 	if err != nil {
 		return nil, err
@@ -198,7 +198,7 @@ func (o *Office) storeLetter(ctx context.Context, c composed) (*storage.Letter, 
 		return nil, fmt.Errorf("records: store letter: %w", err)
 	}
 	return &storage.Letter{Kind: c.kind, Title: c.l.Title, HTMLKey: hr.Key, PDFKey: pr.Key, PDFSHA256: pr.SHA256,
-		Text: c.l.Text()}, nil
+		Text: c.l.Text(), CreatedBy: a.ID}, nil
 }
 
 func splitParagraphs(s string) []string {

@@ -109,6 +109,9 @@ func (o *Office) writeBag(ctx context.Context, w io.Writer, r *storage.Request, 
 	if err := o.writeItemsCSV(b, versions); err != nil {
 		return err
 	}
+	// Two released versions of one item share its media: each file goes in
+	// once (a ZIP entry, and a manifest line, per path).
+	written := map[string]bool{}
 	for _, v := range versions {
 		if err := o.copyBlob(ctx, b, fmt.Sprintf("data/items/%d/v%d.json", v.ItemID, v.Seq), v.NormalizedKey, zip.Deflate); err != nil {
 			return err
@@ -122,6 +125,10 @@ func (o *Office) writeBag(ctx context.Context, w io.Writer, r *storage.Request, 
 				continue // attached after this version
 			}
 			name := fmt.Sprintf("data/items/%d/media/%s%s", v.ItemID, m.SHA256, mediaExt(m.ContentType))
+			if written[name] {
+				continue
+			}
+			written[name] = true
 			if err := o.copyBlob(ctx, b, name, m.BlobKey, zip.Store); err != nil {
 				return err
 			}

@@ -68,6 +68,9 @@ func (o *Office) validateResponse(resp *Response, attached []storage.RequestItem
 		if resp.Kind == RespondDeny {
 			resp.Withheld = ids
 		}
+		// An attachment named twice is withheld once: the "some, not all"
+		// check below counts attachments, not mentions.
+		resp.Withheld = slices.Compact(slices.Sorted(slices.Values(resp.Withheld)))
 		for _, w := range resp.Withheld {
 			if !slices.Contains(ids, w) {
 				fe["withheld"] = fmt.Sprintf("attachment %d is not attached to this request", w)
@@ -142,7 +145,7 @@ func (o *Office) Respond(ctx context.Context, id uint64, a Actor, resp Response)
 	if err != nil {
 		return nil, err
 	}
-	stored, err := o.storeLetter(ctx, lt)
+	stored, err := o.storeLetter(ctx, lt, a)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +278,7 @@ func (o *Office) DecideExpedite(ctx context.Context, id uint64, a Actor, grant b
 		probe.ExpediteDecision = "refused"
 		o.applyDeadlines(&probe, cal)
 		lt := o.expediteLetter(&probe, a, reason)
-		if stored, err = o.storeLetter(ctx, lt); err != nil {
+		if stored, err = o.storeLetter(ctx, lt, a); err != nil {
 			return nil, err
 		}
 	}
