@@ -15,6 +15,7 @@ import (
 
 	"github.com/civicarchive/civicarchive/configs"
 	"github.com/civicarchive/civicarchive/records"
+	"github.com/civicarchive/civicarchive/records/bagit"
 	"github.com/civicarchive/civicarchive/records/mail"
 	"github.com/civicarchive/civicarchive/records/mail/mailtest"
 	"github.com/civicarchive/civicarchive/storage"
@@ -406,9 +407,12 @@ func TestClerkAttachesAndApproves(t *testing.T) {
 	if err != nil {
 		t.Fatalf("release is not a ZIP (%d): %v", zw.Code, err)
 	}
+	if _, err := bagit.Verify(bytes.NewReader(zw.Body.Bytes()), int64(zw.Body.Len())); err != nil {
+		t.Errorf("the release bundle does not verify: %v", err)
+	}
 	names := map[string]bool{}
 	for _, f := range zr.File {
-		names[f.Name] = true
+		names[strings.TrimPrefix(f.Name, tn+"/")] = true
 	}
 	for _, want := range []string{"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", "data/items.csv", fmt.Sprintf("data/items/%d/v1.json", f.items["p1"])} {
 		if !names[want] {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/civicarchive/civicarchive/configs"
 	"github.com/civicarchive/civicarchive/records"
+	"github.com/civicarchive/civicarchive/records/bagit"
 	"github.com/civicarchive/civicarchive/records/calendar"
 	"github.com/civicarchive/civicarchive/records/mail"
 	"github.com/civicarchive/civicarchive/records/mail/mailtest"
@@ -395,8 +396,22 @@ func openBag(tb testing.TB, data []byte) *bag {
 	if err != nil {
 		tb.Fatalf("release is not a ZIP: %v", err)
 	}
+	if _, err := bagit.Verify(bytes.NewReader(data), int64(len(data))); err != nil {
+		tb.Errorf("bagit.Verify: %v", err)
+	}
+	// One top folder holds the bag; below it the checks are our own.
 	b := &bag{files: map[string][]byte{}, info: map[string]string{}}
+	top := ""
 	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/") {
+			continue // a directory entry
+		}
+		dir, rest, ok := strings.Cut(f.Name, "/")
+		if !ok || (top != "" && dir != top) {
+			tb.Fatalf("ZIP entry %s is not in the bag's one top folder %q", f.Name, top)
+		}
+		top = dir
+		f.Name = rest
 		if _, dup := b.files[f.Name]; dup {
 			tb.Errorf("ZIP holds %s twice", f.Name)
 		}

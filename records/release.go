@@ -1,11 +1,8 @@
 package records
 
 import (
-	"archive/zip"
 	"context"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"path"
@@ -14,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/civicarchive/civicarchive/records/bagit"
 	"github.com/civicarchive/civicarchive/storage"
 	"github.com/civicarchive/civicarchive/storage/blob"
 )
@@ -24,35 +22,6 @@ type releaseRef struct {
 	Count    int
 	Listing  []string // one line per released record, for the letter
 	Withheld []string // one line per withheld record
-}
-
-// bagWriter writes a BagIt 1.0 bag (RFC 8493) into a ZIP, hashing each
-// payload file as it streams, so memory stays flat.
-type bagWriter struct {
-	zw       *zip.Writer
-	modified time.Time
-	manifest []string
-	oxBytes  int64
-	oxFiles  int
-}
-
-func (b *bagWriter) file(name string, method uint16, src io.Reader) (string, error) {
-	w, err := b.zw.CreateHeader(&zip.FileHeader{Name: name, Method: method, Modified: b.modified})
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), src)
-	if err != nil {
-		return "", err
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	if strings.HasPrefix(name, "data/") {
-		b.manifest = append(b.manifest, sum+"  "+name)
-		b.oxBytes += n
-		b.oxFiles++
-	}
-	return sum, nil
 }
 
 // buildRelease writes the release bundle of a request's attached versions,
@@ -97,13 +66,18 @@ func (o *Office) buildRelease(ctx context.Context, r *storage.Request, attached 
 	return ref, nil
 }
 
-// writeBag streams the bag's ZIP to w.
+// writeBag streams the bag's ZIP to w: one top folder named after the
+// request, holding a BagIt 1.0 bag.
 func (o *Office) writeBag(ctx context.Context, w io.Writer, r *storage.Request, versions []storage.Version) error {
-	b := &bagWriter{zw: zip.NewWriter(w), modified: o.cfg.Now().UTC().Truncate(time.Second)}
-	if _, err := b.file("bagit.txt", zip.Deflate, strings.NewReader("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")); err != nil {
-		return err
-	}
-	if _, err := b.file("data/README.txt", zip.Deflate, strings.NewReader(o.releaseReadme(r))); err != nil {
+	modified := o.cfg.Now().UTC().Truncate(time.Second)
+	b := bagit.NewWriter(w, bagit.Options{Dir: r.TrackingNumber, Modified: modified, Software: "civicarchive",
+		Info: []bagit.Field{
+			{Label: "Source-Organization", Value: oneLine(o.cfg.Entity.Name)},
+			{Label: "External-Identifier", Value: r.TrackingNumber},
+			{Label: "External-Description", Value: "Records released in response to records request " + r.TrackingNumber},
+			{Label: "Records-Request", Value: r.TrackingNumber},
+		}})
+	if _, _, err := b.Add("README.txt", strings.NewReader(o.releaseReadme(r))); err != nil {
 		return err
 	}
 	if err := o.writeItemsCSV(b, versions); err != nil {
@@ -113,7 +87,7 @@ func (o *Office) writeBag(ctx context.Context, w io.Writer, r *storage.Request, 
 	// once (a ZIP entry, and a manifest line, per path).
 	written := map[string]bool{}
 	for _, v := range versions {
-		if err := o.copyBlob(ctx, b, fmt.Sprintf("data/items/%d/v%d.json", v.ItemID, v.Seq), v.NormalizedKey, zip.Deflate); err != nil {
+		if err := o.copyBlob(ctx, b, fmt.Sprintf("items/%d/v%d.json", v.ItemID, v.Seq), v.NormalizedKey); err != nil {
 			return err
 		}
 		media, err := o.cat.ItemMedia(ctx, v.ItemID)
@@ -124,30 +98,30 @@ func (o *Office) writeBag(ctx context.Context, w io.Writer, r *storage.Request, 
 			if m.VersionID != nil && *m.VersionID > v.ID {
 				continue // attached after this version
 			}
-			name := fmt.Sprintf("data/items/%d/media/%s%s", v.ItemID, m.SHA256, mediaExt(m.ContentType))
+			name := fmt.Sprintf("items/%d/media/%s%s", v.ItemID, m.SHA256, mediaExt(m.ContentType))
 			if written[name] {
 				continue
 			}
 			written[name] = true
-			if err := o.copyBlob(ctx, b, name, m.BlobKey, zip.Store); err != nil {
+			if err := o.copyBlob(ctx, b, name, m.BlobKey); err != nil {
 				return err
 			}
 		}
 	}
-	return b.finish(r, o.cfg.Entity.Name)
+	return b.Close()
 }
 
-func (o *Office) copyBlob(ctx context.Context, b *bagWriter, name, key string, method uint16) error {
+func (o *Office) copyBlob(ctx context.Context, b *bagit.Writer, name, key string) error {
 	rc, err := o.cfg.Blobs.Get(ctx, key)
 	if err != nil {
 		return fmt.Errorf("records: release: %s: %w", name, err)
 	}
 	defer rc.Close()
-	_, err = b.file(name, method, rc)
+	_, _, err = b.Add(name, rc)
 	return err
 }
 
-func (o *Office) writeItemsCSV(b *bagWriter, versions []storage.Version) error {
+func (o *Office) writeItemsCSV(b *bagit.Writer, versions []storage.Version) error {
 	pr, pw := io.Pipe()
 	go func() {
 		cw := csv.NewWriter(pw)
@@ -162,41 +136,22 @@ func (o *Office) writeItemsCSV(b *bagWriter, versions []storage.Version) error {
 		cw.Flush()
 		pw.CloseWithError(cw.Error())
 	}()
-	_, err := b.file("data/items.csv", zip.Deflate, pr)
+	_, _, err := b.Add("items.csv", pr)
 	pr.CloseWithError(err)
 	return err
-}
-
-// finish writes the manifests and bag-info and closes the ZIP.
-func (b *bagWriter) finish(r *storage.Request, entity string) error {
-	manifest := strings.Join(b.manifest, "\n") + "\n"
-	info := fmt.Sprintf("Source-Organization: %s\nExternal-Identifier: %s\nExternal-Description: Records released in response to records request %s\nBagging-Date: %s\nPayload-Oxum: %d.%d\n",
-		oneLine(entity), r.TrackingNumber, r.TrackingNumber, b.modified.Format("2006-01-02"), b.oxBytes, b.oxFiles)
-	var tags []string
-	for _, f := range []struct{ name, body string }{{"manifest-sha256.txt", manifest}, {"bag-info.txt", info}} {
-		sum, err := b.file(f.name, zip.Deflate, strings.NewReader(f.body))
-		if err != nil {
-			return err
-		}
-		tags = append(tags, sum+"  "+f.name)
-	}
-	bagit := sha256.Sum256([]byte("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"))
-	tags = append(tags, hex.EncodeToString(bagit[:])+"  bagit.txt")
-	if _, err := b.file("tagmanifest-sha256.txt", zip.Deflate, strings.NewReader(strings.Join(tags, "\n")+"\n")); err != nil {
-		return err
-	}
-	return b.zw.Close()
 }
 
 func (o *Office) releaseReadme(r *storage.Request) string {
 	return fmt.Sprintf(`Records released by %s in response to records request %s.
 
-This ZIP is a BagIt bag (RFC 8493). data/items.csv lists every record with
-the version released; data/items/ITEM/vN.json is that version as captured
-(text, author, dates, attachments), and data/items/ITEM/media/ holds its
-attachments, named by their SHA-256.
+This ZIP holds one folder, %[2]s, which is a BagIt bag (RFC 8493).
+data/items.csv lists every record with the version released;
+data/items/ITEM/vN.json is that version as captured (text, author, dates,
+attachments), and data/items/ITEM/media/ holds its attachments, named by
+their SHA-256.
 
-To check that nothing was changed, unzip the file and, in its top folder, run:
+To check that nothing was changed, unzip the file and, in the folder
+%[2]s, run:
 
     sha256sum -c manifest-sha256.txt
     sha256sum -c tagmanifest-sha256.txt
