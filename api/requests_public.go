@@ -26,7 +26,7 @@ const honeypotField = "website"
 // fieldLabels name the form's fields in error messages, in form order.
 var fieldLabels = []struct{ Field, Label string }{
 	{"name", "Your name"}, {"mailing_address", "Mailing address"}, {"phone", "Daytime telephone"},
-	{"email", "E-mail"}, {"email_consent", "Contact me by e-mail"}, {"description", "Records you want"},
+	{"email", "E-mail"}, {"email_consent", "I agree to be contacted by e-mail"}, {"description", "Describe the records"},
 	{"date_from", "From date"}, {"date_to", "To date"}, {"platforms", "Platforms"}, {"accounts", "Accounts"},
 	{"delivery_format", "How you want the records"}, {"expedited_reason", "Why a faster response benefits the public"},
 	{"fee_waiver_basis", "Why fees should be waived"},

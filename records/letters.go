@@ -127,9 +127,13 @@ func (o *Office) releaseSections(r *storage.Request, resp Response, rel *release
 		s.Paragraphs = append(s.Paragraphs, "Your request is approved in part. The records listed below are released; the rest are withheld as explained in this notice.")
 	}
 	if rel != nil {
+		what := fmt.Sprintf("The %d released records are", rel.Count)
+		if rel.Count == 1 {
+			what = "The released record is"
+		}
 		s.Paragraphs = append(s.Paragraphs, fmt.Sprintf(
-			"The %d released records are in one ZIP file you can download from the request status page (%s/requests/status) with your tracking number and e-mail or phone. Its SHA-256 is %s; the file contains a manifest so you can check that no byte was changed.",
-			rel.Count, o.cfg.PublicURL, rel.SHA256))
+			"%s in one ZIP file you can download from the request status page (%s/requests/status) with your tracking number and e-mail or phone. Its SHA-256 is %s; the file contains a manifest so you can check that no byte was changed.",
+			what, o.PublicURL(), rel.SHA256))
 		s.Items = rel.Listing
 	}
 	secs := []letter.Section{s}

@@ -15,7 +15,7 @@ import (
 // send the letter by post), never undoing the change.
 
 func (o *Office) statusLink(r *storage.Request) string {
-	return o.cfg.PublicURL + "/requests/status?tracking_number=" + r.TrackingNumber
+	return o.PublicURL() + "/requests/status?tracking_number=" + r.TrackingNumber
 }
 
 func (o *Office) sendReceipt(ctx context.Context, r *storage.Request) {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/civicarchive/civicarchive/records/calendar"
@@ -65,6 +66,8 @@ type Office struct {
 
 	mu     sync.Mutex
 	parsed map[string]*calendar.Calendar // by version
+
+	publicURL atomic.Pointer[string]
 }
 
 // New builds the office. Call InstallCalendar (or EnsureCalendar) before
@@ -88,8 +91,20 @@ func New(cfg Config) (*Office, error) {
 	if cfg.MaxDescription <= 0 {
 		cfg.MaxDescription = 10000
 	}
-	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Office{cfg: cfg, cat: cfg.Catalog, law: cfg.Law, log: cfg.Log, parsed: map[string]*calendar.Calendar{}}, nil
+	o := &Office{cfg: cfg, cat: cfg.Catalog, law: cfg.Law, log: cfg.Log, parsed: map[string]*calendar.Calendar{}}
+	o.SetPublicURL(cfg.PublicURL)
+	return o, nil
+}
+
+// PublicURL is the site's address as residents reach it, for links in
+// letters and e-mail.
+func (o *Office) PublicURL() string { return *o.publicURL.Load() }
+
+// SetPublicURL changes it (serve sets it once it knows the address it
+// listens on, when none is configured).
+func (o *Office) SetPublicURL(u string) {
+	u = strings.TrimRight(u, "/")
+	o.publicURL.Store(&u)
 }
 
 // Law returns the law profile in force.

@@ -66,13 +66,9 @@ func oneLine(err error) string { return strings.Join(strings.Fields(err.Error())
 // newOffice builds the records office and installs the calendar when its
 // version is new.
 func newOffice(ctx context.Context, cfg configs.Config, rs *recordsSetup, cat *storage.Catalog, blobs blob.Store, log *slog.Logger) (*records.Office, error) {
-	publicURL := cfg.PublicURL
-	if publicURL == "" {
-		publicURL = "http://" + cfg.Listen
-	}
 	r := cfg.Records
 	office, err := records.New(records.Config{Catalog: cat, Blobs: blobs, Law: rs.law, Mail: rs.sender,
-		Log: log.With("component", "records"), Location: cfg.Location(), PublicURL: publicURL, MaxDescription: r.MaxDescription,
+		Log: log.With("component", "records"), Location: cfg.Location(), PublicURL: cfg.PublicURL, MaxDescription: r.MaxDescription,
 		Entity: records.Entity{Name: r.EntityName, Address: r.EntityAddress, OfficerName: r.OfficerName,
 			OfficerTitle: r.OfficerTitle, OfficerAddress: r.OfficerAddress, SignerTitle: r.SignerTitle},
 		Fees: records.Fees{HourlyRateCents: r.HourlyRateCents, CopyPageCents: r.CopyPageCents, PrepayThresholdCents: r.PrepayThresholdCents},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -74,5 +75,19 @@ func TestServeRefusesBadRecordsSettings(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want 2 and one line", code, errOut)
 			}
 		})
+	}
+}
+
+func TestDefaultPublicURL(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080",
+		"0.0.0.0:8080":   "http://localhost:8080",
+		"[::]:9000":      "http://localhost:9000",
+		"[::1]:9000":     "http://[::1]:9000",
+	} {
+		if got := defaultPublicURL(addr, log); got != want {
+			t.Errorf("defaultPublicURL(%q) = %q, want %q", addr, got, want)
+		}
 	}
 }

@@ -157,10 +157,15 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 	if err != nil {
 		return fmt.Errorf("build web server: %w", err)
 	}
-	return listenAndServe(ctx, cfg, srv, log, e, &started)
+	onListen := func(addr string) {
+		if cfg.PublicURL == "" {
+			office.SetPublicURL(defaultPublicURL(addr, log))
+		}
+	}
+	return listenAndServe(ctx, cfg, srv, log, e, &started, onListen)
 }
 
-func listenAndServe(ctx context.Context, cfg configs.Config, h http.Handler, log *slog.Logger, e *env, started *[]closer) error {
+func listenAndServe(ctx context.Context, cfg configs.Config, h http.Handler, log *slog.Logger, e *env, started *[]closer, onListen func(addr string)) error {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return &configs.SettingError{Setting: "CIVICARCHIVE_LISTEN (listen)", Msg: err.Error()}
@@ -178,6 +183,7 @@ func listenAndServe(ctx context.Context, cfg configs.Config, h http.Handler, log
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	addr := ln.Addr().String()
+	onListen(addr)
 	log.Info("civicarchive listening", "addr", addr, "url", "http://"+addr, "version", version,
 		"data_dir", cfg.DataDir, "scheduler", cfg.Scheduler)
 	if e.ready != nil {
@@ -264,4 +270,19 @@ func addHousekeeping(s *archiver.Scheduler, cat *storage.Catalog, log *slog.Logg
 		}
 		return err
 	})
+}
+
+// defaultPublicURL is the address links in letters and e-mail use when
+// public_url is not set: the one the server listens on. A wildcard address
+// reaches no one, so it becomes localhost, with a warning.
+func defaultPublicURL(addr string, log *slog.Logger) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		log.Warn("public_url is not set and the server listens on every address: links in letters and e-mail say localhost; set CIVICARCHIVE_PUBLIC_URL", "listen", addr)
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -29,7 +29,7 @@ body { margin: 0; color: #111; font: 11pt/1.45 Georgia, "Times New Roman", serif
 .reference { margin: 0 0 1.2em; }
 .reference-id { white-space: nowrap; }
 .section h2 { margin: 1.2em 0 .4em; font-size: 11pt; break-after: avoid; }
-.section p { margin: 0 0 .8em; }
+.section p, .section li { margin: 0 0 .8em; overflow-wrap: anywhere; }
 .section ul { margin: 0 0 .8em; padding-left: 1.5em; }
 .section li { margin: 0 0 .25em; }
 .fees { width: 100%; margin: .4em 0 1em; border-collapse: collapse; }
@@ -41,6 +41,7 @@ body { margin: 0; color: #111; font: 11pt/1.45 Georgia, "Times New Roman", serif
 .closing { margin: 1.5em 0 3em; break-after: avoid; }
 .signature { margin: 0; break-inside: avoid; }
 .signer { font-weight: bold; }
+@media (max-width: 40rem) { .letter { margin: 0; padding: 1.25rem; box-shadow: none; } }
 @media print {
   html { background: none; }
   .letter { max-width: none; margin: 0; padding: 0; box-shadow: none; }
@@ -54,6 +55,7 @@ body { margin: 0; color: #111; font: 11pt/1.45 Georgia, "Times New Roman", serif
 var htmlTemplate = template.Must(template.New("letter").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
+<link rel="icon" href="data:,">
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.DocTitle}}</title>

@@ -78,8 +78,8 @@ func TestHTMLStylesheet(t *testing.T) {
 			l.Stylesheet = tt.href
 			got := MustHTML(t, l)
 			if tt.want == "" {
-				if strings.Contains(got, "<link") {
-					t.Errorf("unexpected <link> in:\n%s", got)
+				if strings.Contains(got, `<link rel="stylesheet"`) {
+					t.Errorf("unexpected stylesheet link in:\n%s", got)
 				}
 				return
 			}
