@@ -64,16 +64,40 @@ var migrations = []migration{
 				}
 			}
 		}
-		for _, m := range []any{&RequestEvent{}, &RequestMessage{}, &RequestItem{}, &Letter{}, &CalendarVersion{}, &Counter{}} {
-			if tx.Migrator().HasTable(m) {
-				continue
-			}
-			if err := tx.Migrator().CreateTable(m); err != nil {
-				return err
+		return createMissingTables(tx, &RequestEvent{}, &RequestMessage{}, &RequestItem{}, &Letter{}, &CalendarVersion{}, &Counter{})
+	}},
+	{3, "exports' scope and progress, retention rules, dispositions", func(tx *gorm.DB) error {
+		if err := addMissingColumns(tx, &Export{}, "Kind", "Query", "HoldID", "RequestID", "ItemsTotal", "ItemsDone"); err != nil {
+			return err
+		}
+		if err := addMissingColumns(tx, &Item{}, "DisposedAt", "DispositionID"); err != nil {
+			return err
+		}
+		for _, ix := range []struct {
+			model any
+			field string
+		}{{&Export{}, "HoldID"}, {&Export{}, "RequestID"}, {&Item{}, "DispositionID"}} {
+			if !tx.Migrator().HasIndex(ix.model, ix.field) {
+				if err := tx.Migrator().CreateIndex(ix.model, ix.field); err != nil {
+					return fmt.Errorf("index %s: %w", ix.field, err)
+				}
 			}
 		}
-		return nil
+		return createMissingTables(tx, &RetentionRule{}, &Disposition{})
 	}},
+}
+
+// createMissingTables creates the models' tables that do not exist yet.
+func createMissingTables(tx *gorm.DB, models ...any) error {
+	for _, m := range models {
+		if tx.Migrator().HasTable(m) {
+			continue
+		}
+		if err := tx.Migrator().CreateTable(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // addMissingColumns adds the model's named fields that the table lacks (on a

@@ -97,6 +97,11 @@ type Item struct {
 	VersionCount      int     `gorm:"not null;default:0"`
 	ChangeSeq         uint64  `gorm:"not null;default:0;index"` // custody seq of its latest change; the search index follows it
 	LastSeenRunID     *uint64 `gorm:"index"`                    // the last capture run that saw it
+	// DisposedAt is set when a disposition run removed the item's content
+	// under its retention schedule; the row stays as the record that it
+	// existed and was disposed of lawfully.
+	DisposedAt    *time.Time
+	DispositionID *uint64 `gorm:"index"`
 }
 
 // Version is one distinct content of an item. Nothing is overwritten.
@@ -252,6 +257,15 @@ type Export struct {
 	Size         int64  `gorm:"not null;default:0"`
 	ItemCount    int    `gorm:"not null;default:0"`
 	Error        string `gorm:"not null;default:''"`
+	// Kind is what the scope names: search, items, request or hold; Query
+	// is the frozen search (query string and filters) when there is one.
+	Kind      string  `gorm:"size:16;not null;default:''"`
+	Query     string  `gorm:"not null;default:''"`
+	HoldID    *uint64 `gorm:"index"`
+	RequestID *uint64 `gorm:"index"`
+	// Progress while running: items written of the total.
+	ItemsTotal int `gorm:"not null;default:0"`
+	ItemsDone  int `gorm:"not null;default:0"`
 }
 
 // User is a person who logs in to the HTML pages.
@@ -313,4 +327,39 @@ type CustodyHead struct {
 	ID   uint64 `gorm:"primaryKey"`
 	Seq  uint64 `gorm:"not null"`
 	Hash string `gorm:"size:64;not null"`
+}
+
+// RetentionRule says how long records of one kind are kept: for every
+// account (AccountID nil) or one account. KeepDays 0 is permanent.
+type RetentionRule struct {
+	ID        uint64  `gorm:"primaryKey"`
+	AccountID *uint64 `gorm:"uniqueIndex:ux_retention_scope"`
+	Kind      string  `gorm:"size:16;not null;uniqueIndex:ux_retention_scope"` // post, comment, reply, request_file
+	KeepDays  int     `gorm:"not null;default:0"`
+	// Trigger is what the days count from: "captured" (first capture) or
+	// "final_action" (a request's closing).
+	Trigger   string `gorm:"size:16;not null;default:'captured'"`
+	Citation  string `gorm:"size:255;not null;default:''"`
+	UpdatedBy string `gorm:"size:255;not null;default:''"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Disposition is one disposition run: the list of what was eligible, who
+// approved it, and the certificate of what was destroyed.
+type Disposition struct {
+	ID                uint64 `gorm:"primaryKey"`
+	Status            string `gorm:"size:16;not null"` // proposed, approved, completed, cancelled, failed
+	ProposedBy        string `gorm:"size:255;not null"`
+	ProposedAt        time.Time
+	ApprovedBy        string `gorm:"size:255;not null;default:''"`
+	ApprovedAt        *time.Time
+	CompletedAt       *time.Time
+	Items             int    `gorm:"not null;default:0"`
+	Requests          int    `gorm:"not null;default:0"`
+	SkippedHeld       int    `gorm:"not null;default:0"`
+	ListKey           string `gorm:"size:128;not null;default:''"` // blob: the eligible list (JSON)
+	CertificateKey    string `gorm:"size:128;not null;default:''"`
+	CertificateSHA256 string `gorm:"column:certificate_sha256;size:64;not null;default:''"`
+	Error             string `gorm:"not null;default:''"`
 }
