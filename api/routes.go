@@ -101,5 +101,9 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Path: "/api/v1/requests/:id", Access: Roles, Roles: clerks, handler: s.getRequestAPI},
 		{Method: "POST", Path: "/api/v1/requests/:id/:action", Access: Roles, Roles: clerks, handler: s.requestActionAPI},
 		{Method: "GET", Path: "/api/v1/requests/:id/files/:what", Access: Roles, Roles: clerks, handler: s.requestFileAPI},
+		{Method: "POST", Path: "/api/v1/holds", Access: Roles, Roles: custody, handler: s.createHoldAPI},
+		{Method: "GET", Path: "/api/v1/holds", Access: Roles, Roles: custody, handler: s.listHoldsAPI},
+		{Method: "GET", Path: "/api/v1/holds/:id", Access: Roles, Roles: custody, handler: s.getHoldAPI},
+		{Method: "POST", Path: "/api/v1/holds/:id/release", Access: Roles, Roles: custody, handler: s.releaseHoldAPI},
 	}
 }

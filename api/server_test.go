@@ -154,6 +154,10 @@ var routeAccess = map[string][]string{
 	"GET /api/v1/requests/:id":             {"admin", "clerk"},
 	"POST /api/v1/requests/:id/:action":    {"admin", "clerk"},
 	"GET /api/v1/requests/:id/files/:what": {"admin", "clerk"},
+	"POST /api/v1/holds":                   {"admin", "legal"},
+	"GET /api/v1/holds":                    {"admin", "legal"},
+	"GET /api/v1/holds/:id":                {"admin", "legal"},
+	"POST /api/v1/holds/:id/release":       {"admin", "legal"},
 }
 
 func TestEveryRouteChecksRoles(t *testing.T) {
