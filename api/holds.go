@@ -193,4 +193,3 @@ func (s *Server) holdReleased(c *gin.Context, err error) bool {
 	}
 	return false
 }
-
