@@ -85,3 +85,26 @@ func TestDenialHoldCannotBeReleasedByHand(t *testing.T) {
 		t.Fatalf("releasing a denial's hold by hand: %d %s", w.Code, w.Body)
 	}
 }
+
+func TestHoldsPage(t *testing.T) {
+	f := newReqFixture(t)
+	page := f.do("GET", "/legal/holds", "legal", nil, true)
+	if page.Code != 200 || !strings.Contains(page.Body.String(), `action="/legal/holds"`) {
+		t.Fatalf("holds page: %d", page.Code)
+	}
+	body := fmt.Sprintf("csrf_token=%s&matter=%%3Cscript%%3EDoe&item_ids=%d,+%d", f.csrf["legal"], f.items["p1"], f.items["p2"])
+	w := f.do("POST", "/legal/holds", "legal", strings.NewReader(body), true)
+	if w.Code != 303 {
+		t.Fatalf("place: %d %s", w.Code, w.Body)
+	}
+	page = f.do("GET", "/legal/holds", "legal", nil, true)
+	mustContain(t, page.Body.String(), "&lt;script&gt;Doe", "<td>2</td>", "standing")
+	w = f.do("POST", "/legal/holds/1/release", "legal", strings.NewReader("csrf_token="+f.csrf["legal"]+"&reason=settled"), true)
+	if w.Code != 303 {
+		t.Fatalf("release: %d %s", w.Code, w.Body)
+	}
+	mustContain(t, f.do("GET", "/legal/holds", "legal", nil, true).Body.String(), "settled")
+	if w := f.do("POST", "/legal/holds", "legal", strings.NewReader("csrf_token=bad&matter=x&item_ids=1"), true); w.Code != 403 {
+		t.Fatalf("forged CSRF: %d", w.Code)
+	}
+}

@@ -73,6 +73,9 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Path: "/clerk/requests/:id", Access: Roles, Roles: clerks, HTML: true, handler: s.requestPage},
 		{Method: "POST", Path: "/clerk/requests/:id/:action", Access: Roles, Roles: clerks, HTML: true, handler: s.requestActionPage},
 		{Method: "GET", Path: "/clerk/requests/:id/files/:what", Access: Roles, Roles: clerks, HTML: true, handler: s.requestFilePage},
+		{Method: "GET", Path: "/legal/holds", Access: Roles, Roles: custody, HTML: true, handler: s.holdsPage},
+		{Method: "POST", Path: "/legal/holds", Access: Roles, Roles: custody, HTML: true, handler: s.placeHoldPage},
+		{Method: "POST", Path: "/legal/holds/:id/release", Access: Roles, Roles: custody, HTML: true, handler: s.releaseHoldPage},
 		{Method: "GET", Path: "/admin/calendar", Access: Roles, Roles: adminOnly, HTML: true, handler: s.adminCalendarPage},
 		{Method: "POST", Path: "/admin/calendar", Access: Roles, Roles: adminOnly, HTML: true, handler: s.adminCalendarInstall},
 		// Last of the pages: TestEveryRouteChecksRoles walks the table in
