@@ -426,6 +426,10 @@ func TestClerkAttachesAndApproves(t *testing.T) {
 	if pdf.Header().Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(pdf.Body.Bytes(), []byte("%PDF-")) {
 		t.Errorf("letter PDF: %d %q", pdf.Code, pdf.Header().Get("Content-Type"))
 	}
+	evs, _ := f.cat.CustodyEvents(ctx, "request", fmt.Sprint(got.ID))
+	if len(evs) != 1 || evs[0].Kind != "request_response" || !strings.Contains(evs[0].Details, got.ReleaseSHA256) {
+		t.Errorf("custody events of the response: %+v", evs)
+	}
 	// The requester sees the letter and the release on the status API.
 	st := decode[publicStatus](t, f.send("GET", "/api/v1/requests/"+tn+"/status?email=ana@example.com", "", "", ""))
 	if st.Status != records.StatusFulfilled || len(st.Letters) != 1 || st.Release == nil || st.Release.SHA256 != got.ReleaseSHA256 {

@@ -199,6 +199,16 @@ func (o *Office) recordResponse(t *storage.RequestTx, a Actor, resp Response, se
 			return err
 		}
 	}
+	details := map[string]any{"tracking_number": t.R.TrackingNumber, "response": resp.Kind, "letter_pdf_sha256": l.PDFSHA256,
+		"withheld": len(resp.Withheld)}
+	if release != nil {
+		details["release_sha256"], details["released"] = release.SHA256, release.Count
+	}
+	// The response is an act of the records office the custody log vouches for.
+	if err := t.Custody(storage.NewEvent{Kind: "request_response", Actor: a.ID, SubjectType: "request",
+		SubjectID: fmt.Sprint(t.R.ID), Details: details}); err != nil {
+		return err
+	}
 	return t.Event(storage.RequestEvent{Actor: a.ID, Kind: "status", FromStatus: from, ToStatus: to,
 		Citation: o.responseCitation(resp), Detail: l.Title, LetterID: &l.ID})
 }

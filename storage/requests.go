@@ -264,6 +264,12 @@ func (t *RequestTx) Letter(l *Letter) error {
 	return t.tx.gdb(t.ctx).Create(l).Error
 }
 
+// Custody appends a custody event in the same transaction.
+func (t *RequestTx) Custody(n NewEvent) error {
+	_, err := t.tx.AppendCustody(t.ctx, n)
+	return err
+}
+
 // Hold places a legal hold tied to the request, with its custody event.
 func (t *RequestTx) Hold(h *Hold, actor string) error {
 	h.RequestID, h.CreatedAt = &t.R.ID, t.now
