@@ -62,7 +62,19 @@ func (s *Server) login(c *gin.Context) {
 		again(http.StatusForbidden, "Your form expired. Please try again.")
 		return
 	}
+	if !s.loginLimiter.allow(c.ClientIP()) {
+		s.Log.Warn("login refused: too many attempts from one address", "remote", c.ClientIP())
+		c.Header("Retry-After", "900")
+		again(http.StatusTooManyRequests, "Too many sign-in attempts from your network. Please wait 15 minutes.")
+		return
+	}
 	u, err := s.Catalog.Authenticate(c.Request.Context(), username, c.PostForm("password"))
+	if errors.Is(err, storage.ErrLocked) {
+		s.Log.Warn("login refused: user locked out", "username_len", len(username))
+		c.Header("Retry-After", "900")
+		again(http.StatusTooManyRequests, "Too many failed sign-ins for this user. Please wait 15 minutes, or ask an administrator.")
+		return
+	}
 	if errors.Is(err, storage.ErrBadCredentials) {
 		s.Log.Info("login failed", "username_len", len(username))
 		again(http.StatusUnauthorized, "Wrong username or password.")

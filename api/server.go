@@ -67,6 +67,7 @@ type Server struct {
 	pages         *template.Template
 	formLimiter   *addressLimiter
 	lookupLimiter *addressLimiter
+	loginLimiter  *addressLimiter
 }
 
 // New builds the router with every route of routes.go.
@@ -109,7 +110,8 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{Deps: d, engine: gin.New(), pages: pages,
 		formLimiter:   newAddressLimiter(d.FormsPerHour, time.Hour),
-		lookupLimiter: newAddressLimiter(60, time.Hour)}
+		lookupLimiter: newAddressLimiter(60, time.Hour),
+		loginLimiter:  newAddressLimiter(30, 15*time.Minute)}
 	s.engine.HandleMethodNotAllowed = true
 	// Handlers pass c.Request.Context() to storage, never c itself: gin
 	// recycles Contexts after the request, and the SQLite driver watches

@@ -423,3 +423,47 @@ func TestCustodyVerifyAPI(t *testing.T) {
 		t.Fatalf("intact log: %s", w.Body)
 	}
 }
+
+func TestLoginLockoutAndAddressLimit(t *testing.T) {
+	h := newHarness(t)
+	srv := httptest.NewServer(h.srv)
+	defer srv.Close()
+	client := &http.Client{Jar: newJar(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	m := csrfRE.FindStringSubmatch(get(t, client, srv.URL+"/login"))
+	try := func(user, pass string) (int, string) {
+		resp, err := client.PostForm(srv.URL+"/login", url.Values{"csrf_token": {m[1]}, "username": {user}, "password": {pass}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for i := 0; i < storage.MaxFailedLogins-1; i++ {
+		if code, _ := try("clerk1", "guess"); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, code)
+		}
+	}
+	if code, body := try("clerk1", "guess"); code != http.StatusTooManyRequests || !strings.Contains(body, "15 minutes") {
+		t.Fatalf("the failure reaching the limit: %d", code)
+	}
+	if code, _ := try("clerk1", "a long enough passphrase"); code != http.StatusTooManyRequests {
+		t.Fatalf("the right password while locked out: %d; want 429", code)
+	}
+	// Another user is not locked; the address limit stops a sweep of users.
+	if code, _ := try("legal1", "a long enough passphrase"); code != http.StatusSeeOther {
+		t.Fatalf("another user: %d", code)
+	}
+	// Signed in now, the browser's form token is the session's: start over
+	// as a new visitor from the same address.
+	client = &http.Client{Jar: newJar(), CheckRedirect: client.CheckRedirect}
+	m = csrfRE.FindStringSubmatch(get(t, client, srv.URL+"/login"))
+	limited := false
+	for i := 0; i < 40 && !limited; i++ {
+		code, _ := try(fmt.Sprintf("nobody%d", i), "guess")
+		limited = code == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatal("40 attempts from one address were never limited")
+	}
+}

@@ -63,6 +63,7 @@ func TestCatalog(t *testing.T) {
 		{"migrations_applied_and_idempotent", testMigrations},
 		{"newer_schema_refused", testNewerSchemaRefused},
 		{"users_and_passwords", testUsers},
+		{"login_lockout", testLoginLockout},
 		{"api_tokens_stored_hashed", testTokens},
 		{"sessions", testSessions},
 		{"custody_chain_detects_tampering", testCustodyTamper},
@@ -420,5 +421,44 @@ func testRecordItems(t *testing.T, c *Catalog, _ Options) {
 	}
 	if ev, _ := c.CustodyEvents(ctx, "item", fmt.Sprint(got["r1"].ID)); len(ev) != 2 || ev[1].Kind != "deletion_detected" {
 		t.Fatalf("r1 custody: %+v", ev)
+	}
+}
+
+func testLoginLockout(t *testing.T, c *Catalog, _ Options) {
+	ctx := context.Background()
+	if _, err := c.CreateUser(ctx, NewUser{Username: "ana", Role: RoleClerk, Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	// Failures below the limit, then a success, start the count again.
+	for i := 0; i < MaxFailedLogins-1; i++ {
+		if _, err := c.Authenticate(ctx, "ana", "wrong"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	if _, err := c.Authenticate(ctx, "ana", "correct horse battery"); err != nil {
+		t.Fatalf("right password before the limit: %v", err)
+	}
+	for i := 0; i < MaxFailedLogins-1; i++ {
+		c.Authenticate(ctx, "ana", "wrong")
+	}
+	if _, err := c.Authenticate(ctx, "ana", "wrong"); !errors.Is(err, ErrLocked) {
+		t.Fatalf("the failure that reaches the limit: %v; want ErrLocked", err)
+	}
+	if _, err := c.Authenticate(ctx, "ana", "correct horse battery"); !errors.Is(err, ErrLocked) {
+		t.Fatalf("the right password while locked: %v; want ErrLocked", err)
+	}
+	// When the lock has run out, the right password works again.
+	past := time.Now().Add(-time.Minute)
+	if err := c.gdb(ctx).Model(&User{}).Where("username = ?", "ana").Update("locked_until", past).Error; err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.Authenticate(ctx, "ana", "correct horse battery")
+	if err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+	var fresh User
+	c.gdb(ctx).Take(&fresh, u.ID)
+	if fresh.FailedLogins != 0 || fresh.LockedUntil != nil {
+		t.Errorf("after success: %d failures, locked until %v", fresh.FailedLogins, fresh.LockedUntil)
 	}
 }

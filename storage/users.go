@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+	"gorm.io/gorm"
 )
 
 // ErrBadCredentials is returned for a wrong username, password or token. It
@@ -109,10 +110,62 @@ func (c *Catalog) Authenticate(ctx context.Context, username, password string) (
 		}
 		return nil, fmt.Errorf("storage: authenticate: %w", err)
 	}
+	now := time.Now().UTC()
+	if u.LockedUntil != nil && now.Before(*u.LockedUntil) {
+		CheckPassword(dummyHash(), password) // the same work as any attempt
+		return nil, ErrLocked
+	}
 	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
-		return nil, ErrBadCredentials
+		return nil, c.loginFailed(ctx, u.ID, now)
+	}
+	if u.FailedLogins > 0 || u.LockedUntil != nil {
+		err := c.gdb(ctx).Model(&User{}).Where("id = ?", u.ID).
+			Updates(map[string]any{"failed_logins": 0, "locked_until": nil}).Error
+		if err != nil {
+			return nil, fmt.Errorf("storage: authenticate: %w", err)
+		}
 	}
 	return &u, nil
+}
+
+// Lockout: after MaxFailedLogins wrong passwords in a row a user cannot
+// sign in for LockoutFor, even with the right one.
+const (
+	MaxFailedLogins = 5
+	LockoutFor      = 15 * time.Minute
+)
+
+// ErrLocked is returned by Authenticate while a user is locked out.
+var ErrLocked = errors.New("storage: too many failed sign-ins; locked for a while")
+
+// loginFailed counts a failure (in the database, so every replica sees
+// it) and locks the user at the limit. It returns the error to answer.
+func (c *Catalog) loginFailed(ctx context.Context, id uint64, now time.Time) error {
+	var lockedNow bool
+	err := c.Tx(ctx, func(tx *Catalog) error {
+		if err := tx.gdb(ctx).Model(&User{}).Where("id = ?", id).
+			UpdateColumn("failed_logins", gorm.Expr("failed_logins + 1")).Error; err != nil {
+			return err
+		}
+		var u User
+		if err := tx.gdb(ctx).Select("failed_logins").Take(&u, id).Error; err != nil {
+			return err
+		}
+		if u.FailedLogins < MaxFailedLogins {
+			return nil
+		}
+		lockedNow = true
+		until := now.Add(LockoutFor)
+		return tx.gdb(ctx).Model(&User{}).Where("id = ?", id).
+			Updates(map[string]any{"failed_logins": 0, "locked_until": until}).Error
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("storage: authenticate: %w", err)
+	case lockedNow:
+		return ErrLocked
+	}
+	return ErrBadCredentials
 }
 
 // dummyHash is checked against when the user does not exist, so an unknown
