@@ -101,6 +101,12 @@ func catchUp(ctx context.Context, idx bleve.Index, feed Feed, progress func(done
 				acct = accounts[it.AccountID]
 			}
 			d := NewDocument(it, versions[it.ID], acct, flags[it.ID])
+			if it.DisposedAt != nil {
+				// Disposed of under its retention schedule: not findable.
+				b.Delete(d.ID())
+				last = max(last, it.ChangeSeq)
+				continue
+			}
 			if err := b.Index(d.ID(), d.fields()); err != nil {
 				return done, fmt.Errorf("search: index item %d: %w", it.ID, err)
 			}

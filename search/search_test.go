@@ -1016,3 +1016,34 @@ func BenchmarkSearchOneWord(b *testing.B) {
 		}
 	}
 }
+
+// An item disposed of under its retention schedule leaves the index with
+// the change that disposed of it.
+func TestDisposedItemLeavesIndex(t *testing.T) {
+	x, _ := MustIndex(t)
+	f := &memFeed{}
+	f.add("Pothole on 5th street")
+	f.add("Library hours extended")
+	ctx := context.Background()
+	if _, err := x.CatchUp(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if res := mustSearch(t, x, Request{Query: "pothole"}); res.Total != 1 {
+		t.Fatalf("before disposal: %d hits", res.Total)
+	}
+	f.mu.Lock()
+	now := time.Now()
+	f.seq++
+	f.items[0].DisposedAt, f.items[0].Text, f.items[0].ChangeSeq = &now, "", f.seq
+	delete(f.versions, f.items[0].ID)
+	f.mu.Unlock()
+	if _, err := x.CatchUp(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if res := mustSearch(t, x, Request{Query: "pothole"}); res.Total != 0 {
+		t.Fatalf("disposed item still found: %d", res.Total)
+	}
+	if n, _ := x.DocCount(); n != 1 {
+		t.Fatalf("doc count %d; want 1", n)
+	}
+}

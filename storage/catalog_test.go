@@ -71,6 +71,7 @@ func TestCatalog(t *testing.T) {
 		{"custody_in_rolled_back_tx_leaves_no_trace", testCustodyRollback},
 		{"item_uniqueness_and_foreign_keys", testItemConstraints},
 		{"record_items_versions_and_deletions", testRecordItems},
+		{"disposed_item_not_recaptured", testDisposedItemNotRecaptured},
 	}
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
@@ -460,5 +461,31 @@ func testLoginLockout(t *testing.T, c *Catalog, _ Options) {
 	c.gdb(ctx).Take(&fresh, u.ID)
 	if fresh.FailedLogins != 0 || fresh.LockedUntil != nil {
 		t.Errorf("after success: %d failures, locked until %v", fresh.FailedLogins, fresh.LockedUntil)
+	}
+}
+
+// An item disposed of under its schedule and still on the platform is
+// not kept again: the next capture leaves the tombstone as it is.
+func testDisposedItemNotRecaptured(t *testing.T, c *Catalog, _ Options) {
+	ctx := context.Background()
+	acct := &Account{Platform: "mastodon", Handle: "city", Status: AccountActive, Approval: ApprovalApproved}
+	if err := c.CreateAccount(ctx, acct, "test"); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := c.StartRun(ctx, acct.ID, RunFull, "test")
+	r := recordText(t, c, acct.ID, run.ID, "c9", "comment", "", "", "old comment")
+	now := time.Now().UTC()
+	if err := c.gdb(ctx).Model(&Item{}).Where("id = ?", r.ItemID).Updates(map[string]any{"disposed_at": now, "text": ""}).Error; err != nil {
+		t.Fatal(err)
+	}
+	c.gdb(ctx).Where("item_id = ?", r.ItemID).Delete(&Version{})
+	again := recordText(t, c, acct.ID, run.ID, "c9", "comment", "", "", "old comment, edited")
+	if again.ItemID != r.ItemID || again.New || again.NewVersions != 0 {
+		t.Fatalf("recapture of a disposed item: %+v", again)
+	}
+	var n int64
+	c.gdb(ctx).Model(&Version{}).Where("item_id = ?", r.ItemID).Count(&n)
+	if n != 0 {
+		t.Fatalf("%d versions kept again", n)
 	}
 }

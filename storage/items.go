@@ -82,6 +82,11 @@ func (c *Catalog) recordItem(ctx context.Context, in ItemCapture) (RecordResult,
 		res.New, toAdd = true, in.Versions
 	case err != nil:
 		return res, err
+	case it.DisposedAt != nil:
+		// Disposed of under its retention schedule: still on the platform,
+		// but not kept again; the tombstone only notes it was seen.
+		res.ItemID = it.ID
+		return res, db.Model(&Item{}).Where("id = ?", it.ID).Updates(map[string]any{"last_seen_at": now, "last_seen_run_id": in.RunID}).Error
 	default:
 		var last Version
 		if err := db.Where("item_id = ?", it.ID).Order("seq DESC").First(&last).Error; err != nil {

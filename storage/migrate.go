@@ -83,6 +83,17 @@ var migrations = []migration{
 				}
 			}
 		}
+		// Disposition asks, per blob, whether any kept row still names it.
+		for _, ix := range []struct{ table, column string }{
+			{"versions", "raw_key"}, {"versions", "normalized_key"}, {"media", "blob_key"},
+		} {
+			name := "idx_" + ix.table + "_" + ix.column
+			if !tx.Migrator().HasIndex(ix.table, name) {
+				if err := tx.Exec("CREATE INDEX " + name + " ON " + ix.table + " (" + ix.column + ")").Error; err != nil {
+					return fmt.Errorf("index %s: %w", name, err)
+				}
+			}
+		}
 		return createMissingTables(tx, &RetentionRule{}, &Disposition{})
 	}},
 }
