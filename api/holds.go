@@ -90,6 +90,7 @@ func (s *Server) placeHold(c *gin.Context, in holdInput) (*storage.Hold, error) 
 		return nil, err
 	}
 	s.Log.Info("legal hold placed", "hold_id", h.ID, "items", len(ids), "actor", h.CreatedBy)
+	s.mirrorHold(c, h.ID)
 	return h, nil
 }
 
@@ -179,7 +180,11 @@ func (s *Server) releaseHold(c *gin.Context, id uint64, reason string) (*storage
 	if h.RequestID != nil {
 		return nil, errRequestHold
 	}
-	return s.Catalog.ReleaseHold(c.Request.Context(), id, identity(c).Actor(), reason)
+	released, err := s.Catalog.ReleaseHold(c.Request.Context(), id, identity(c).Actor(), reason)
+	if err == nil {
+		s.mirrorHold(c, id)
+	}
+	return released, err
 }
 
 func (s *Server) holdReleased(c *gin.Context, err error) bool {

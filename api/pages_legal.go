@@ -99,3 +99,112 @@ func (s *Server) releaseHoldPage(c *gin.Context) {
 		s.internal(c, "release hold", err)
 	}
 }
+
+// exportsView is what exports.html gets.
+type exportsView struct {
+	pageData
+	Exports                   []exportOut
+	Holds                     []holdOut
+	Query, From, To, Platform string
+	Matter, HoldID            string
+	Problems                  []string
+}
+
+// exportsPage is GET /legal/exports: every export and the form to start one.
+func (s *Server) exportsPage(c *gin.Context) {
+	s.renderExports(c, http.StatusOK, exportsView{})
+}
+
+func (s *Server) renderExports(c *gin.Context, status int, v exportsView) {
+	es, err := s.Records.Exports(c.Request.Context(), 200)
+	if err != nil {
+		s.internal(c, "exports page", err)
+		return
+	}
+	hs, err := s.Catalog.ListHolds(c.Request.Context(), true)
+	if err != nil {
+		s.internal(c, "exports page", err)
+		return
+	}
+	v.pageData = s.base(c, "Exports")
+	for _, e := range es {
+		v.Exports = append(v.Exports, toExportOut(e))
+	}
+	for _, h := range hs {
+		v.Holds = append(v.Holds, toHoldOut(h, false))
+	}
+	s.renderView(c, status, "exports.html", v)
+}
+
+// startExportPage is POST /legal/exports: a search (words and filters) or
+// a hold.
+func (s *Server) startExportPage(c *gin.Context) {
+	v := exportsView{Query: c.PostForm("query"), From: c.PostForm("from"), To: c.PostForm("to"),
+		Platform: c.PostForm("platform"), Matter: c.PostForm("matter"), HoldID: c.PostForm("hold_id")}
+	if !s.checkCSRF(c) {
+		v.Problems = []string{"Your form expired. Please try again."}
+		s.renderExports(c, http.StatusForbidden, v)
+		return
+	}
+	in := exportInput{Matter: v.Matter}
+	if v.HoldID != "" {
+		id, err := strconv.ParseUint(v.HoldID, 10, 64)
+		if err != nil {
+			v.Problems = []string{"Pick a hold from the list."}
+			s.renderExports(c, http.StatusUnprocessableEntity, v)
+			return
+		}
+		in.HoldID = id
+	} else {
+		in.Query, in.Filters = &v.Query, map[string]any{}
+		for k, val := range map[string]string{"from": v.From, "to": v.To, "platform": v.Platform} {
+			if val != "" {
+				in.Filters[k] = val
+			}
+		}
+	}
+	sc, err := s.exportScope(c, in)
+	var e *storage.Export
+	if err == nil {
+		e, err = s.Records.StartExport(c.Request.Context(), actor(c), sc)
+	}
+	var fe records.FieldErrors
+	switch {
+	case err == nil:
+		c.Redirect(http.StatusSeeOther, "/legal/exports/"+strconv.FormatUint(e.ID, 10))
+	case errors.As(err, &fe):
+		v.Problems = []string{strings.TrimPrefix(fe.Error(), "records: invalid request: ")}
+		s.renderExports(c, http.StatusUnprocessableEntity, v)
+	default:
+		s.internal(c, "start export", err)
+	}
+}
+
+// exportView is what export.html gets.
+type exportView struct {
+	pageData
+	E       exportOut
+	Running bool
+	Percent int
+}
+
+// exportPage is GET /legal/exports/:id: progress (the page refreshes itself
+// while the export runs, without script), then the download.
+func (s *Server) exportPage(c *gin.Context) {
+	id, ok := s.pathID(c)
+	if !ok {
+		return
+	}
+	e, err := s.Records.Export(c.Request.Context(), id)
+	if !s.found(c, "export", err) {
+		return
+	}
+	v := exportView{pageData: s.base(c, "Export "+strconv.FormatUint(id, 10)), E: toExportOut(*e), Running: e.Status == "running"}
+	if e.ItemsTotal > 0 {
+		v.Percent = e.ItemsDone * 100 / e.ItemsTotal
+	}
+	if v.Running {
+		c.Header("Refresh", "2") // the page follows the export without script
+	}
+	s.renderView(c, http.StatusOK, "export.html", v)
+}

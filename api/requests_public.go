@@ -217,6 +217,10 @@ func (s *Server) recordsOK(c *gin.Context, what string, err error) bool {
 		s.invalid(c, fe)
 	case errors.Is(err, records.ErrNotFound), errors.Is(err, storage.ErrNotFound):
 		s.fail(c, http.StatusNotFound, "not_found", "no such request")
+	case errors.Is(err, records.ErrSamePerson):
+		s.fail(c, http.StatusForbidden, "forbidden", strings.TrimPrefix(err.Error(), "records: "))
+	case errors.Is(err, records.ErrCannotDelete), errors.Is(err, records.ErrNoObjectLock), errors.Is(err, storage.ErrConflict):
+		s.fail(c, http.StatusConflict, "not_allowed", strings.TrimPrefix(err.Error(), "records: "))
 	case errors.Is(err, records.ErrNotAllowed):
 		s.fail(c, http.StatusConflict, "not_allowed", strings.TrimPrefix(err.Error(), "records: "))
 	case errors.Is(err, storage.ErrStale):

@@ -58,6 +58,9 @@ type Deps struct {
 	// MaxDescription is the longest description accepted.
 	FormsPerHour   int
 	MaxDescription int
+	// ObjectLock: the blob store's bucket has S3 Object Lock, so legal
+	// holds are mirrored onto object legal holds.
+	ObjectLock bool
 }
 
 // Server is the HTTP handler of civicarchive.

@@ -55,6 +55,14 @@ type Config struct {
 	MaxDescription int
 	// Now is the clock (tests set it); default time.Now.
 	Now func() time.Time
+	// Finder runs an export's search (GET /api/v1/search parameters) to
+	// item ids; the api package supplies it. Without it, search exports
+	// are refused.
+	Finder Finder
+	// Version is the software's version, named in export bundles.
+	Version string
+	// ExportWorkers bounds the export bundles built at once (default 2).
+	ExportWorkers int
 }
 
 // Office answers records requests.
@@ -68,6 +76,8 @@ type Office struct {
 	parsed map[string]*calendar.Calendar // by version
 
 	publicURL atomic.Pointer[string]
+
+	exports exportRunner // background builds of export bundles
 }
 
 // New builds the office. Call InstallCalendar (or EnsureCalendar) before
@@ -93,6 +103,7 @@ func New(cfg Config) (*Office, error) {
 	}
 	o := &Office{cfg: cfg, cat: cfg.Catalog, law: cfg.Law, log: cfg.Log, parsed: map[string]*calendar.Calendar{}}
 	o.SetPublicURL(cfg.PublicURL)
+	o.exports.init(cfg.ExportWorkers)
 	return o, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/civicarchive/civicarchive/storage"
 	"io"
 	"net/http"
 	"os"
@@ -148,9 +149,10 @@ func TestServeOnEmbeddedDefaults(t *testing.T) {
 		t.Fatalf("short password: %d %s", code, errOut)
 	}
 
-	// The holiday calendar installed at first start and both creations are
-	// custody events; the chain verifies.
-	if code, out, _ := cli(t, envVars, "", "custody", "verify"); code != 0 || !strings.Contains(out, "intact: 3 events") {
+	// The holiday calendar and the default retention rules installed at
+	// first start and both creations are custody events; the chain verifies.
+	want := fmt.Sprintf("intact: %d events", 1+len(storage.DefaultRetentionRules())+2)
+	if code, out, _ := cli(t, envVars, "", "custody", "verify"); code != 0 || !strings.Contains(out, want) {
 		t.Fatalf("custody verify = %d %q", code, out)
 	}
 	if code := stop(); code != 0 {
@@ -260,7 +262,7 @@ func TestProcessGracefulShutdown(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v; want status 0", err)
 	}
-	if got := strings.Join(stopped, ","); got != "http,scheduler,archiver,indexer,index,catalog" {
+	if got := strings.Join(stopped, ","); got != "http,scheduler,records,archiver,indexer,index,catalog" {
 		t.Fatalf("stop order = %s; want http,scheduler,archiver,indexer,index,catalog", got)
 	}
 }

@@ -65,9 +65,9 @@ func oneLine(err error) string { return strings.Join(strings.Fields(err.Error())
 
 // newOffice builds the records office and installs the calendar when its
 // version is new.
-func newOffice(ctx context.Context, cfg configs.Config, rs *recordsSetup, cat *storage.Catalog, blobs blob.Store, log *slog.Logger) (*records.Office, error) {
+func newOffice(ctx context.Context, cfg configs.Config, rs *recordsSetup, cat *storage.Catalog, blobs blob.Store, find records.Finder, log *slog.Logger) (*records.Office, error) {
 	r := cfg.Records
-	office, err := records.New(records.Config{Catalog: cat, Blobs: blobs, Law: rs.law, Mail: rs.sender,
+	office, err := records.New(records.Config{Catalog: cat, Blobs: blobs, Law: rs.law, Mail: rs.sender, Finder: find,
 		Log: log.With("component", "records"), Location: cfg.Location(), PublicURL: cfg.PublicURL, MaxDescription: r.MaxDescription,
 		Entity: records.Entity{Name: r.EntityName, Address: r.EntityAddress, OfficerName: r.OfficerName,
 			OfficerTitle: r.OfficerTitle, OfficerAddress: r.OfficerAddress, SignerTitle: r.SignerTitle},
@@ -78,6 +78,16 @@ func newOffice(ctx context.Context, cfg configs.Config, rs *recordsSetup, cat *s
 	}
 	if err := office.EnsureCalendar(ctx, rs.calendar, rs.calSource); err != nil {
 		return nil, err
+	}
+	if n, err := office.EnsureRetentionDefaults(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		log.Info("retention schedule: defaults installed", "rules", n)
+	}
+	if n, err := office.FailInterruptedExports(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		log.Warn("exports left running by a stop were marked failed", "count", n)
 	}
 	return office, nil
 }
@@ -94,14 +104,32 @@ func readOr(path string, embedded []byte) ([]byte, error) {
 	return b, nil
 }
 
-// addRecordsJobs schedules the records office's daily work: ending the
-// holds of denied records once the appeal time has run out.
-func addRecordsJobs(s *archiver.Scheduler, office *records.Office, log *slog.Logger) error {
-	return s.Add("records.release_expired_holds", "@every 1h", 5*time.Minute, func(ctx context.Context) error {
+// addRecordsJobs schedules the records office's recurring work: ending the
+// holds of denied records once the appeal time has run out, and, with S3
+// Object Lock, keeping object legal holds and retention dates in step with
+// the holds and the schedule.
+func addRecordsJobs(s *archiver.Scheduler, office *records.Office, objectLock bool, log *slog.Logger) error {
+	err := s.Add("records.release_expired_holds", "@every 1h", 5*time.Minute, func(ctx context.Context) error {
 		n, err := office.ReleaseExpiredHolds(ctx)
 		if err == nil && n > 0 {
 			log.Info("request holds released: appeal time over", "count", n)
 		}
 		return err
 	})
+	if err != nil || !objectLock {
+		return err
+	}
+	return s.Add("records.object_locks", "30 4 * * *", time.Hour, func(ctx context.Context) error {
+		holds, err := office.MirrorHolds(ctx)
+		if err != nil {
+			return err
+		}
+		locks, err := office.ApplyRetentionLocks(ctx, records.DefaultLockHorizon)
+		log.Info("object locks synced", "holds_on", holds.HoldsOn, "holds_off", holds.HoldsOff, "retained", locks.Retained,
+			"failed", holds.Failed+locks.Failed)
+		return err
+	})
 }
+
+// objectLock reports whether new blobs go to an S3 bucket with Object Lock.
+func objectLock(cfg configs.Config) bool { return cfg.S3.Bucket != "" && cfg.S3.RetentionDays > 0 }

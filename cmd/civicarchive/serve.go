@@ -110,15 +110,20 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 	}
 	started = append(started, closer{"archiver", arc.Close})
 
-	office, err := newOffice(ctx, cfg, rs, cat, blobs, log)
+	// Exports resolve searches through the web server's search; it is built
+	// after the office, so the office asks it through srv.
+	var srv *api.Server
+	find := func(ctx context.Context, query string) ([]uint64, error) { return srv.Finder()(ctx, query) }
+	office, err := newOffice(ctx, cfg, rs, cat, blobs, find, log)
 	if err != nil {
 		return err
 	}
+	started = append(started, closer{"records", office.Close})
 	sched := archiver.NewScheduler(log.With("component", "scheduler"), metrics.JobRun)
 	if err := addHousekeeping(sched, cat, log); err != nil {
 		return err
 	}
-	if err := addRecordsJobs(sched, office, log); err != nil {
+	if err := addRecordsJobs(sched, office, objectLock(cfg), log); err != nil {
 		return err
 	}
 	defaults := archiver.Schedules{Incremental: cfg.Capture.IncrementalSchedule, Full: cfg.Capture.FullSchedule, TimeZone: cfg.TimeZone}
@@ -146,13 +151,14 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 		log.Info("scheduler off: captures run only when started through the API")
 	}
 
-	srv, err := api.New(api.Deps{
+	srv, err = api.New(api.Deps{
 		Catalog: cat, Blobs: blobs, Log: log.With("component", "api"),
 		Metrics: metrics, Version: version, SessionTTL: cfg.Auth.SessionTTL,
 		CookieSecure: cfg.Auth.CookieSecure, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Archiver: arc, Sealer: arc.Sealer(), OnAccountChange: onAccount,
 		Search: idx, Location: cfg.Location(),
 		Records: office, FormsPerHour: cfg.Records.FormsPerHour, MaxDescription: cfg.Records.MaxDescription,
+		ObjectLock: objectLock(cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("build web server: %w", err)

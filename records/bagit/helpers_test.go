@@ -120,16 +120,19 @@ func readEntries(tb testing.TB, zb []byte) []entry {
 	return es
 }
 
-// writeEntries writes entries into a new ZIP, as archive/zip would.
+// writeEntries writes entries into a new ZIP, as archive/zip would, with
+// the headers Writer writes: mode 0644 for a file given none, the test
+// time.
 func writeEntries(tb testing.TB, es []entry) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, e := range es {
 		fh := &zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: testTime}
-		if e.mode != 0 {
-			fh.SetMode(e.mode)
+		if e.mode == 0 {
+			e.mode = 0o644
 		}
+		fh.SetMode(e.mode)
 		w, err := zw.CreateHeader(fh)
 		if err != nil {
 			tb.Fatal(err)

@@ -72,7 +72,7 @@ type manifestLine struct {
 // kind is given to problems with the manifest itself.
 func (b *bag) readLines(name, kind string, newHash func() hash.Hash, fn func(manifestLine) *Problem) *Problem {
 	size := newHash().Size()
-	rc, err := b.files[name].Open()
+	rc, err := b.open(b.files[name])
 	if err != nil {
 		return problem(name, kind, "unreadable: %v", err)
 	}
@@ -223,10 +223,10 @@ func (b *bag) checkExtra(manifests []string, listed []map[*zip.File]bool) *Probl
 }
 
 // hash streams f through a new hash and returns its hex digest and length.
-// archive/zip fails the read if f inflates past its recorded size or its
-// CRC-32 does not match.
+// The read fails if f's data is not exactly as the ZIP records it: its
+// sizes, its CRC-32, a well-formed DEFLATE stream (see open).
 func (b *bag) hash(f *zip.File, newHash func() hash.Hash) (string, int64, error) {
-	rc, err := f.Open()
+	rc, err := b.open(f)
 	if err != nil {
 		return "", 0, err
 	}

@@ -2,7 +2,6 @@ package bagit
 
 import (
 	"archive/zip"
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -28,11 +27,27 @@ type Report struct {
 // Kinds of Problem.
 const (
 	// KindStructure: not a readable ZIP; entries that are unsafe (absolute,
-	// "..", backslashes, symbolic links, encrypted, overlapping another
-	// entry's data), duplicated, or outside the one top-level directory; a
-	// missing or wrong bagit.txt; no data/ directory; no payload manifest;
-	// a manifest using an unsupported algorithm; a malformed bag-info.txt.
+	// "..", backslashes, symbolic links, encrypted), duplicated, or outside
+	// the one top-level directory; a missing or wrong bagit.txt; no data/
+	// directory; no payload manifest; a manifest using an unsupported
+	// algorithm; a malformed bag-info.txt.
 	KindStructure = "structure"
+	// KindZip: the ZIP container itself is not as written. Bytes that
+	// belong to no entry (before the first local header, between an
+	// entry's data or data descriptor and the next record, after the
+	// central directory or the end record, or an end record comment); a
+	// local header, data descriptor or zip64 record that disagrees with
+	// the central directory or the end record (name, extra field, version
+	// needed, flags, method, time, CRC-32, sizes, offsets, counts);
+	// entries sharing data; an entry whose data does not match its CRC-32
+	// or sizes, or whose DEFLATE stream has non-zero padding bits or bytes
+	// after its end, found when no manifest lists the entry (a manifest
+	// reports it as its own kind). And for a bag whose Bag-Software-Agent
+	// starts with "civicarchive", any field written otherwise than Writer
+	// writes it, when the ZIP has an entry whose central directory fields
+	// are exactly Writer's (so a bag re-zipped by another tool is not held
+	// to them). Path is the entry's name in the ZIP, or empty.
+	KindZip = "zip"
 	// KindTagManifest: a tag manifest line that is malformed or unsafe,
 	// names a payload file, a tag manifest or a missing file, is repeated,
 	// or whose checksum does not match; or a payload manifest that a tag
@@ -44,7 +59,8 @@ const (
 	// KindMissing: a payload manifest lists a file the bag lacks.
 	KindMissing = "missing"
 	// KindChecksum: a payload file does not hash to its manifest checksum,
-	// or cannot be read from the ZIP.
+	// or cannot be read from the ZIP (its data does not match its CRC-32 or
+	// sizes, or its DEFLATE stream is malformed).
 	KindChecksum = "checksum"
 	// KindExtra: a file under data/ that a payload manifest does not list.
 	KindExtra = "extra"
@@ -56,7 +72,8 @@ const (
 type Problem struct {
 	// Path is the file concerned, relative to the bag's base directory
 	// ("data/media/ab.jpg", "bag-info.txt"); for a ZIP entry outside the
-	// bag or unsafe, the entry's name; empty for the ZIP as a whole.
+	// bag or unsafe, and for every KindZip problem, the entry's name in the
+	// ZIP; empty for the ZIP as a whole.
 	Path string
 	// Kind is one of the Kind constants.
 	Kind string
@@ -82,16 +99,33 @@ func problem(path, kind, format string, args ...any) *Problem {
 
 // Verify checks the bag in the ZIP read from r, of size bytes, and returns
 // a Report, or a *Problem naming the first problem found. Checks run in a
-// fixed order, so a bag always gets the same answer: structure (ZIP
-// entries, bagit.txt, data/, manifest names); each tag manifest, line by
-// line; each payload manifest (manifest-sha256.txt first, then others by
-// name), line by line; payload files no manifest lists, by name; then
-// bag-info.txt and its Payload-Oxum.
+// fixed order, so a bag always gets the same answer: the ZIP container
+// (every byte accounted for, each local header agreeing with its central
+// directory record: KindZip); structure (ZIP entries, bagit.txt, data/,
+// manifest names); for a bag civicarchive wrote, the ZIP fields Writer
+// writes (KindZip); each tag manifest, line by line; each payload manifest
+// (manifest-sha256.txt first, then others by name), line by line; payload
+// files no manifest lists, by name; bag-info.txt and its Payload-Oxum;
+// then every entry not read yet (directories, unlisted tag files), whose
+// data must match its CRC-32 and sizes (KindZip). So every byte of the ZIP
+// is checked: the container's against each other, a stored entry's data
+// against its CRC-32, which any change to one byte alters, and a DEFLATE
+// entry's data by its CRC-32 after inflating and by the stream's own
+// structure, including the padding bits inflating skips.
+//
+// Two kinds of change can still go unseen. A DEFLATE stream can encode the
+// same bytes in more than one way: in data that repeats (a run of one
+// byte, say), a back-reference's distance can change to another that
+// copies the same bytes, and nothing in a ZIP records the compressed bytes
+// to tell. And Verify does not hold a bag written by another tool to the
+// fields only Writer fixes (version made by, attributes, file comments),
+// which no reader needs, nor to the fields of an extended timestamp only
+// the local header has.
 //
 // Nothing is extracted and no file is held in memory: files are hashed as
 // they stream out of the ZIP, and only the names of listed files are kept.
-// Entries whose compressed data overlap are refused, which bounds the
-// work to what the ZIP's own bytes can inflate to.
+// Entries cannot share or overlap their data, which bounds the work to
+// what the ZIP's own bytes can inflate to.
 //
 // Other errors, such as failing reads from r, are returned as they are.
 func Verify(r io.ReaderAt, size int64) (*Report, error) {
@@ -128,9 +162,19 @@ func verify(r io.ReaderAt, size int64) (*Report, *Problem, error) {
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, problem("", KindStructure, "not a readable ZIP: %v", err), nil
 	}
-	b, p := scan(zr, size)
+	z, p := checkZip(ra, size, zr.File)
+	var b *bag
+	if p == nil {
+		b, p = scan(zr)
+	}
+	if p == nil {
+		p = b.checkWriter(z)
+	}
 	if p == nil {
 		p = b.check()
+	}
+	if p == nil {
+		p = b.checkUnread(zr.File)
 	}
 	if ra.err != nil {
 		return nil, nil, fmt.Errorf("bagit: read: %w", ra.err)
@@ -171,6 +215,9 @@ type bag struct {
 	nfiles int
 	nbytes int64
 	buf    []byte
+	// checked holds the entries whose data has been read to the end and
+	// matched its CRC-32 and sizes; see open.
+	checked map[*zip.File]bool
 }
 
 // check runs the checks after the ZIP-level ones, in Verify's order.
@@ -204,10 +251,12 @@ func (b *bag) check() *Problem {
 }
 
 // scan checks every ZIP entry: a safe name, a regular file or a directory,
-// all inside one top-level directory, no name twice, no name both a file
-// and a directory, and no entry's data overlapping another's.
-func scan(zr *zip.Reader, size int64) (*bag, *Problem) {
-	b := &bag{files: map[string]*zip.File{}, dirs: map[string]bool{}, buf: make([]byte, 64<<10)}
+// all inside one top-level directory, no name twice, and no name both a
+// file and a directory. (checkZip has made sure that no two entries share
+// data.)
+func scan(zr *zip.Reader) (*bag, *Problem) {
+	b := &bag{files: map[string]*zip.File{}, dirs: map[string]bool{}, buf: make([]byte, 64<<10),
+		checked: map[*zip.File]bool{}}
 	for _, f := range zr.File {
 		if p := b.add(f); p != nil {
 			return nil, p
@@ -221,7 +270,7 @@ func scan(zr *zip.Reader, size int64) (*bag, *Problem) {
 			return nil, problem(f.Name, KindStructure, "is both a file and a directory")
 		}
 	}
-	return b, checkOverlap(zr.File, size)
+	return b, nil
 }
 
 // add records one ZIP entry, or says what is wrong with it.
@@ -273,33 +322,72 @@ func (b *bag) rel(name string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(name, b.dir+"/"), "/")
 }
 
-// checkOverlap refuses entries whose compressed data overlap, or run past
-// the end of the ZIP. Overlapping entries are how a small ZIP expands to
-// far more than its size (a "non-recursive zip bomb"); without them, what
-// Verify reads is bounded by what the ZIP's bytes can inflate to.
-func checkOverlap(files []*zip.File, size int64) *Problem {
-	type span struct {
-		start, end int64
-		name       string
+// checkWriter holds a bag that says civicarchive wrote it (its
+// Bag-Software-Agent starts with "civicarchive", which Writer writes when
+// Options.Software says so, as the export and release writers do) to the
+// ZIP fields exactly as Writer writes them, which no reader needs and so
+// checkZip cannot check otherwise: version made by, attributes, disk,
+// comments, the local header's zeroed CRC-32 and sizes, the data
+// descriptor's form, the end records. Only if at least one entry has
+// Writer's central directory fields, though: one changed byte cannot
+// change them in two entries, and a bag re-zipped by another tool, which
+// has none, is then not refused for it.
+func (b *bag) checkWriter(z *zipLayout) *Problem {
+	if !slices.ContainsFunc(z.entries, func(e zipEntry) bool { return e.writerCD }) || !b.saysCivicarchive() {
+		return nil
 	}
-	spans := make([]span, 0, len(files))
+	for _, e := range z.entries {
+		if e.writerFault != "" {
+			return problem(e.f.Name, KindZip, "not as civicarchive writes it, though bag-info.txt says civicarchive wrote the bag: %s", e.writerFault)
+		}
+	}
+	if z.writerFault != "" {
+		return problem("", KindZip, "not as civicarchive writes it, though bag-info.txt says civicarchive wrote the bag: %s", z.writerFault)
+	}
+	return nil
+}
+
+// saysCivicarchive reports whether bag-info.txt's first Bag-Software-Agent
+// starts with "civicarchive". A bag-info.txt that cannot be read or parsed
+// says nothing here; checkInfo reports it in its turn.
+func (b *bag) saysCivicarchive() bool {
+	f := b.files[infoName]
+	if f == nil {
+		return false
+	}
+	rc, err := b.open(f)
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	info, err := parseInfo(io.LimitReader(rc, maxInfo))
+	if err != nil {
+		return false
+	}
+	for _, fl := range info {
+		if strings.EqualFold(fl.Label, labelSoftware) {
+			return strings.HasPrefix(fl.Value, "civicarchive")
+		}
+	}
+	return false
+}
+
+// checkUnread reads every entry that no check has read to its end
+// (directories, tag files no tag manifest lists), so that the data of
+// every entry is checked against its CRC-32 and sizes.
+func (b *bag) checkUnread(files []*zip.File) *Problem {
 	for _, f := range files {
-		off, err := f.DataOffset()
+		if b.checked[f] {
+			continue
+		}
+		rc, err := b.open(f)
+		if err == nil {
+			_, err = io.CopyBuffer(io.Discard, rc, b.buf)
+			rc.Close()
+		}
 		if err != nil {
-			return problem(f.Name, KindStructure, "unreadable ZIP entry: %v", err)
+			return problem(f.Name, KindZip, "unreadable: %v", err)
 		}
-		if off > size || f.CompressedSize64 > uint64(size-off) {
-			return problem(f.Name, KindStructure, "its data runs past the end of the ZIP")
-		}
-		spans = append(spans, span{off, off + int64(f.CompressedSize64), f.Name})
-	}
-	slices.SortStableFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
-	var end int64
-	for i, s := range spans {
-		if i > 0 && s.start < end {
-			return problem(s.name, KindStructure, "its data overlaps another entry's")
-		}
-		end = max(end, s.end)
 	}
 	return nil
 }
@@ -310,7 +398,7 @@ func (b *bag) checkLayout() *Problem {
 	if f == nil {
 		return problem(declarationName, KindStructure, "missing: every bag has a bag declaration")
 	}
-	data, err := readSmall(f, 1024)
+	data, err := b.readSmall(f, 1024)
 	if err != nil {
 		return problem(declarationName, KindStructure, "%v", err)
 	}
@@ -350,8 +438,8 @@ func checkDeclaration(data []byte) string {
 }
 
 // readSmall reads a file expected to be at most max bytes.
-func readSmall(f *zip.File, max int64) ([]byte, error) {
-	rc, err := f.Open()
+func (b *bag) readSmall(f *zip.File, max int64) ([]byte, error) {
+	rc, err := b.open(f)
 	if err != nil {
 		return nil, fmt.Errorf("unreadable: %v", err)
 	}
@@ -369,7 +457,7 @@ func readSmall(f *zip.File, max int64) ([]byte, error) {
 // checkInfo parses bag-info.txt, if there is one, and checks Payload-Oxum.
 func (b *bag) checkInfo() *Problem {
 	if f := b.files[infoName]; f != nil {
-		rc, err := f.Open()
+		rc, err := b.open(f)
 		if err != nil {
 			return problem(infoName, KindStructure, "unreadable: %v", err)
 		}
