@@ -12,6 +12,7 @@ import (
 )
 
 func TestExportPagesAndAPI(t *testing.T) {
+	t.Parallel()
 	var srv *Server // exports find through the server's search, built after the office
 	f := newReqFixture(t, func(d *Deps) {
 		d.Records = newTestOffice(t, d.Catalog, d.Blobs, nil, func(c *records.Config) {

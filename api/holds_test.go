@@ -8,6 +8,7 @@ import (
 )
 
 func TestLegalHolds(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	ctx := context.Background()
 	if _, err := f.srv.Search.CatchUp(ctx, f.cat); err != nil {
@@ -72,6 +73,7 @@ func TestLegalHolds(t *testing.T) {
 }
 
 func TestDenialHoldCannotBeReleasedByHand(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	tn := decode[map[string]string](t, f.send("POST", "/api/v1/requests", "", validRequest, ""))["tracking_number"]
 	f.send("POST", "/api/v1/requests/"+tn+"/attach", "clerk", fmt.Sprintf(`{"item_ids":[%d]}`, f.items["p2"]), "")
@@ -87,6 +89,7 @@ func TestDenialHoldCannotBeReleasedByHand(t *testing.T) {
 }
 
 func TestHoldsPage(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	page := f.do("GET", "/legal/holds", "legal", nil, true)
 	if page.Code != 200 || !strings.Contains(page.Body.String(), `action="/legal/holds"`) {

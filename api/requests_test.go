@@ -97,6 +97,7 @@ func (h *harness) countRequests(t *testing.T) int64 {
 }
 
 func TestFileRequestAPI(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	w := f.send("POST", "/api/v1/requests", "", validRequest, "192.0.2.1")
 	if w.Code != http.StatusCreated {
@@ -123,6 +124,7 @@ func TestFileRequestAPI(t *testing.T) {
 }
 
 func TestFileRequestAPIBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	tests := []struct {
 		name, body string
@@ -161,6 +163,7 @@ func TestFileRequestAPIBadInputChangesNothing(t *testing.T) {
 }
 
 func TestFileRequestRateLimitPerAddress(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t, func(d *Deps) { d.FormsPerHour = 3 })
 	for i := 0; i < 3; i++ {
 		if w := f.send("POST", "/api/v1/requests", "", validRequest, "198.51.100.7"); w.Code != 201 {
@@ -182,6 +185,7 @@ func TestFileRequestRateLimitPerAddress(t *testing.T) {
 // Hand-checked against the calendar: day of receipt is day 0; weekends and
 // Utah's legal holidays are skipped.
 func TestDueDateAPI(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	tests := []struct {
 		received  string
@@ -212,6 +216,7 @@ func TestDueDateAPI(t *testing.T) {
 }
 
 func TestRequestStatusShowsPublicMessagesOnly(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	filed := decode[map[string]string](t, f.send("POST", "/api/v1/requests", "", validRequest, ""))
 	tn := filed["tracking_number"]
@@ -251,6 +256,7 @@ func TestRequestStatusShowsPublicMessagesOnly(t *testing.T) {
 }
 
 func TestPublicLogHasNoContactData(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	filed := decode[map[string]string](t, f.send("POST", "/api/v1/requests", "", validRequest, ""))
 	for _, path := range []string{"/requests/log", "/api/v1/request-log"} {
@@ -297,6 +303,7 @@ func (h *harness) form(t *testing.T, path string, vals url.Values, remote string
 }
 
 func TestRequestFormReRendersWithMessagesAndKeepsInput(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	w := f.form(t, "/requests", url.Values{"name": {`<script>alert("x")</script>`}, "email": {"ana@example.com"},
 		"description": {"the parade post"}, "platforms": {"facebook", "x"}}, "")
@@ -316,6 +323,7 @@ func TestRequestFormReRendersWithMessagesAndKeepsInput(t *testing.T) {
 }
 
 func TestRequestFormFilesAndConfirms(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	w := f.form(t, "/requests", url.Values{"name": {"Ana"}, "email": {"ana@example.com"}, "email_consent": {"yes"},
 		"phone": {"801 555 0100"}, "mailing_address": {"1 Main St"}, "description": {"the parade post"},
@@ -335,6 +343,7 @@ func TestRequestFormFilesAndConfirms(t *testing.T) {
 }
 
 func TestRequestFormRefusals(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	good := func() url.Values {
 		return url.Values{"name": {"Ana"}, "phone": {"801 555 0100"}, "mailing_address": {"1 Main St"}, "description": {"d"}}
@@ -366,6 +375,7 @@ func TestRequestFormRefusals(t *testing.T) {
 }
 
 func TestClerkAttachesAndApproves(t *testing.T) {
+	t.Parallel()
 	smtp := mailtest.NewServer(t)
 	host, port := smtp.Addr()
 	f := newReqFixture(t, func(d *Deps) {
@@ -448,6 +458,7 @@ func mustSMTP(t *testing.T, host string, port int) mail.Sender {
 }
 
 func TestClerkDeniesWithCompleteNotice(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	tn := decode[map[string]string](t, f.send("POST", "/api/v1/requests", "", validRequest, ""))["tracking_number"]
 	body := fmt.Sprintf(`{"item_ids":[%d]}`, f.items["p2"])
@@ -492,6 +503,7 @@ func TestClerkDeniesWithCompleteNotice(t *testing.T) {
 }
 
 func TestQueueSortedByDueDate(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	std := decode[map[string]string](t, f.send("POST", "/api/v1/requests", "", validRequest, ""))
 	exp := decode[map[string]string](t, f.send("POST", "/api/v1/requests", "", `{"name":"Reporter","phone":"8015550101","mailing_address":"x","description":"d","expedited":true,"news_media":true}`, ""))
@@ -513,6 +525,7 @@ func TestQueueSortedByDueDate(t *testing.T) {
 }
 
 func TestInstallCalendarRedatesPendingRequests(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	filed := decode[map[string]string](t, f.send("POST", "/api/v1/requests", "", validRequest, ""))
 	r, _ := f.cat.RequestByTracking(context.Background(), filed["tracking_number"])
@@ -558,6 +571,7 @@ func TestInstallCalendarRedatesPendingRequests(t *testing.T) {
 }
 
 func TestMetricsCountOverdueRequests(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	// A request received in January by an office whose clock said so is
 	// long overdue now.
@@ -573,6 +587,7 @@ func TestMetricsCountOverdueRequests(t *testing.T) {
 }
 
 func TestStatusPageLookup(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	tn := decode[map[string]string](t, f.send("POST", "/api/v1/requests", "", validRequest, ""))["tracking_number"]
 	w := f.do("GET", "/requests/status?tracking_number="+tn+"&email=ana@example.com", "", nil, true)

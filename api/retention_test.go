@@ -9,6 +9,7 @@ import (
 )
 
 func TestRetentionAndDispositionAPI(t *testing.T) {
+	t.Parallel()
 	f := newReqFixture(t)
 	if _, err := f.srv.Records.EnsureRetentionDefaults(t.Context()); err != nil {
 		t.Fatal(err)

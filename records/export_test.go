@@ -362,11 +362,11 @@ func testExportFailures(t *testing.T, e *env) {
 // comment under the post, and the load file makes it one family.
 func TestExportLargeThread(t *testing.T) {
 	t.Parallel()
-	const n = 1201
+	const n = 601 // two chunks of the builder
 	e := newEnv(t, mustOpen(t, storage.Options{DataDir: t.TempDir()}), exportStart)
-	ids := seedMany(t, e, n, n, 16)
-	ex := runExport(t, e, exportOffice(t, e, e.blobs, nil), records.ExportScope{Kind: "items", ItemIDs: ids})
-	b, _ := readyBundle(t, e, ex)
+	blobs, ids := seedMany(t, e, n, n, 16)
+	ex := runExport(t, e, exportOffice(t, e, blobs, nil), records.ExportScope{Kind: "items", ItemIDs: ids})
+	b, _ := readyBundle(t, &env{ctx: e.ctx, cat: e.cat, blobs: blobs}, ex)
 	checkRendered(t, b)
 	page := string(b.files[fmt.Sprintf("data/rendered/%d.html", ids[0])])
 	for _, id := range ids {
