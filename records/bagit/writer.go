@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path"
 	"slices"
 	"strings"
@@ -280,7 +279,7 @@ func (w *Writer) ready() error {
 	}
 	// An explicit data/ entry keeps the payload directory in an empty bag.
 	fh := &zip.FileHeader{Name: w.dir + payloadDir, Method: zip.Store, Modified: w.modified}
-	fh.SetMode(fs.ModeDir | 0o755)
+	fh.SetMode(writerDirMode)
 	if _, err := w.zw.CreateHeader(fh); err != nil {
 		return w.fail(fmt.Errorf("bagit: %s: %w", payloadDir, err))
 	}
@@ -313,7 +312,7 @@ func (w *Writer) copy(rel string, r io.Reader) (sum [sha256.Size]byte, n int64, 
 	if isCompressed(rel) {
 		fh.Method = zip.Store
 	}
-	fh.SetMode(0o644)
+	fh.SetMode(writerFileMode)
 	zf, err := w.zw.CreateHeader(fh)
 	if err != nil {
 		return sum, 0, w.fail(fmt.Errorf("bagit: %s: %w", rel, err))
@@ -331,7 +330,7 @@ func (w *Writer) copy(rel string, r io.Reader) (sum [sha256.Size]byte, n int64, 
 func (w *Writer) writeTag(name string, fill func(*bufio.Writer) error) ([sha256.Size]byte, error) {
 	var sum [sha256.Size]byte
 	fh := &zip.FileHeader{Name: w.dir + name, Method: zip.Deflate, Modified: w.modified}
-	fh.SetMode(0o644)
+	fh.SetMode(writerFileMode)
 	zf, err := w.zw.CreateHeader(fh)
 	if err != nil {
 		return sum, w.fail(fmt.Errorf("bagit: %s: %w", name, err))

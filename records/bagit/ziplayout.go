@@ -59,13 +59,13 @@ const (
 // What Writer's archive/zip.Writer puts in the fields a reader does not
 // use, so that for a bag it wrote a change to one of them can be seen.
 const (
-	writerVersion   = 20        // "version needed", and the low byte of "version made by"
-	writerVersion64 = 45        // "version needed" of a zip64 entry, in the central directory only
-	writerMadeBy    = 3<<8 | 20 // Unix, version 2.0, as FileHeader.SetMode and CreateHeader set it
-	writerTimeExtra = 4 + 1 + 4 // one extended timestamp field: flags (modification time only) and mtime
-	writerZip64     = 4 + 3*8   // archive/zip's zip64 field: sizes and offset, always all three
-	writerFileMode  = 0o644     // every file Writer writes
-	writerDirMode   = fs.ModeDir | 0o755
+	writerVersion   = 20                 // "version needed", and the low byte of "version made by"
+	writerVersion64 = 45                 // "version needed" of a zip64 entry, in the central directory only
+	writerMadeBy    = 3<<8 | 20          // Unix, version 2.0, as FileHeader.SetMode and CreateHeader set it
+	writerTimeExtra = 4 + 1 + 4          // one extended timestamp field: flags (modification time only) and mtime
+	writerZip64     = 4 + 3*8            // archive/zip's zip64 field: sizes and offset, always all three
+	writerFileMode  = 0o644              // of every file Writer writes
+	writerDirMode   = fs.ModeDir | 0o755 // of data/, the one directory entry Writer writes
 )
 
 var writerFileAttrs, writerDirAttrs = externalAttrs(writerFileMode), externalAttrs(writerDirMode)
@@ -145,6 +145,7 @@ func readAt(r io.ReaderAt, buf []byte, off int64, what string) *Problem {
 	return nil
 }
 
+// le decodes the ZIP's little-endian numbers.
 var le = binary.LittleEndian
 
 // readEnd reads the end of central directory record, which must be the
