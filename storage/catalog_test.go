@@ -56,10 +56,7 @@ func openPostgresSchema(tb testing.TB, base string) (*Catalog, Options) {
 
 // TestCatalog runs the catalog suite on every backend.
 func TestCatalog(t *testing.T) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, c *Catalog, o Options)
-	}{
+	tests := []suiteTest{
 		{"migrations_applied_and_idempotent", testMigrations},
 		{"newer_schema_refused", testNewerSchemaRefused},
 		{"users_and_passwords", testUsers},
@@ -73,16 +70,7 @@ func TestCatalog(t *testing.T) {
 		{"record_items_versions_and_deletions", testRecordItems},
 		{"disposed_item_not_recaptured", testDisposedItemNotRecaptured},
 	}
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					c, o := b.open(t)
-					tt.fn(t, c, o)
-				})
-			}
-		})
-	}
+	runOnBackends(t, tests)
 }
 
 func testMigrations(t *testing.T, c *Catalog, o Options) {
@@ -487,5 +475,27 @@ func testDisposedItemNotRecaptured(t *testing.T, c *Catalog, _ Options) {
 	c.gdb(ctx).Model(&Version{}).Where("item_id = ?", r.ItemID).Count(&n)
 	if n != 0 {
 		t.Fatalf("%d versions kept again", n)
+	}
+}
+
+// suiteTest is one test of a catalog suite, run on every backend.
+type suiteTest struct {
+	name string
+	fn   func(t *testing.T, c *Catalog, o Options)
+}
+
+// runOnBackends runs a suite on SQLite, and on PostgreSQL when
+// CIVICARCHIVE_TEST_DATABASE_URL is set, each test on a fresh catalog:
+// subtests are named SUITE/BACKEND/TEST, which CI counts per backend.
+func runOnBackends(t *testing.T, tests []suiteTest) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					c, o := b.open(t)
+					tt.fn(t, c, o)
+				})
+			}
+		})
 	}
 }

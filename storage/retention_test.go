@@ -12,10 +12,7 @@ import (
 
 // TestRetention runs the retention catalog suite on every backend.
 func TestRetention(t *testing.T) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, c *Catalog, o Options)
-	}{
+	tests := []suiteTest{
 		{"blob_key_columns_cover_the_schema", testBlobKeyColumns},
 		{"rules_upsert_and_precedence", testRulesPrecedence},
 		{"eligible_items_in_batches", testEligibleItems},
@@ -23,16 +20,7 @@ func TestRetention(t *testing.T) {
 		{"referenced_blobs", testReferencedBlobs},
 		{"disposition_status_moves", testDispositionMoves},
 	}
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					c, o := b.open(t)
-					tt.fn(t, c, o)
-				})
-			}
-		})
-	}
+	runOnBackends(t, tests)
 }
 
 // testBlobKeyColumns fails when a table gains a column naming a blob that

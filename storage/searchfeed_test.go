@@ -9,25 +9,13 @@ import (
 // and PostgreSQL when CIVICARCHIVE_TEST_DATABASE_URL is set), like
 // TestCatalog.
 func TestSearchFeed(t *testing.T) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, c *Catalog, o Options)
-	}{
+	tests := []suiteTest{
 		{"empty_catalog", testFeedEmpty},
 		{"items_changed_since_in_seq_order", testItemsChangedSince},
 		{"versions_of_a_batch_oldest_first", testVersionsOf},
 		{"accounts_by_id_without_credentials", testAccountsByID},
 	}
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					c, o := b.open(t)
-					tt.fn(t, c, o)
-				})
-			}
-		})
-	}
+	runOnBackends(t, tests)
 }
 
 func testFeedEmpty(t *testing.T, c *Catalog, _ Options) {
