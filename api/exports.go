@@ -64,6 +64,9 @@ func (s *Server) exportScope(c *gin.Context, in exportInput) (records.ExportScop
 		if err != nil {
 			return sc, err
 		}
+		if err := s.checkSearch(c.Request.Context(), params); err != nil {
+			return sc, err // refused now, not as a failed export later
+		}
 		sc.Kind, sc.Query = "search", params
 	}
 	if len(in.ItemIDs) > 0 {
@@ -105,17 +108,21 @@ func (s *Server) createExportAPI(c *gin.Context) {
 	c.JSON(http.StatusAccepted, gin.H{"id": e.ID, "status": e.Status})
 }
 
-// getExportAPI is GET /api/v1/exports/:id: status and progress.
-func (s *Server) getExportAPI(c *gin.Context) {
+// loadExport reads the :id export, answering 404 itself.
+func (s *Server) loadExport(c *gin.Context) (*storage.Export, bool) {
 	id, ok := s.pathID(c)
 	if !ok {
-		return
+		return nil, false
 	}
 	e, err := s.Records.Export(c.Request.Context(), id)
-	if !s.found(c, "export", err) {
-		return
+	return e, s.found(c, "export", err)
+}
+
+// getExportAPI is GET /api/v1/exports/:id: status and progress.
+func (s *Server) getExportAPI(c *gin.Context) {
+	if e, ok := s.loadExport(c); ok {
+		c.JSON(http.StatusOK, toExportOut(*e))
 	}
-	c.JSON(http.StatusOK, toExportOut(*e))
 }
 
 // listExportsAPI is GET /api/v1/exports, newest first.
@@ -135,12 +142,8 @@ func (s *Server) listExportsAPI(c *gin.Context) {
 // exportBundle is GET /api/v1/exports/:id/bundle (and the page's download):
 // the ZIP, streamed from the blob store, verified as it is read.
 func (s *Server) exportBundle(c *gin.Context) {
-	id, ok := s.pathID(c)
+	e, ok := s.loadExport(c)
 	if !ok {
-		return
-	}
-	e, err := s.Records.Export(c.Request.Context(), id)
-	if !s.found(c, "export", err) {
 		return
 	}
 	if e.Status != "ready" {

@@ -41,7 +41,8 @@ func TestExportPagesAndAPI(t *testing.T) {
 		t.Fatalf("the bundle does not verify: %v", err)
 	}
 	// The API: one scope only; unknown filters refused; items export.
-	for _, bad := range []string{`{}`, `{"query":"x","item_ids":[1]}`, `{"filters":{"colour":"red"}}`, `{"request":"GRAMA-1999-000001"}`} {
+	for _, bad := range []string{`{}`, `{"query":"x","item_ids":[1]}`, `{"filters":{"colour":"red"}}`, `{"request":"GRAMA-1999-000001"}`,
+		`{"filters":{"from":"last week"}}`, `{"query":"title:("}`} {
 		if w := f.send("POST", "/api/v1/exports", "legal", bad, ""); w.Code != 422 {
 			t.Errorf("%s: %d %s", bad, w.Code, w.Body)
 		}

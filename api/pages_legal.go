@@ -191,15 +191,11 @@ type exportView struct {
 // exportPage is GET /legal/exports/:id: progress (the page refreshes itself
 // while the export runs, without script), then the download.
 func (s *Server) exportPage(c *gin.Context) {
-	id, ok := s.pathID(c)
+	e, ok := s.loadExport(c)
 	if !ok {
 		return
 	}
-	e, err := s.Records.Export(c.Request.Context(), id)
-	if !s.found(c, "export", err) {
-		return
-	}
-	v := exportView{pageData: s.base(c, "Export "+strconv.FormatUint(id, 10)), E: toExportOut(*e), Running: e.Status == "running"}
+	v := exportView{pageData: s.base(c, "Export "+strconv.FormatUint(e.ID, 10)), E: toExportOut(*e), Running: e.Status == "running"}
 	if e.ItemsTotal > 0 {
 		v.Percent = e.ItemsDone * 100 / e.ItemsTotal
 	}

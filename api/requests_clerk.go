@@ -1,9 +1,7 @@
 package api
 
 import (
-	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/civicarchive/civicarchive/records"
-	"github.com/civicarchive/civicarchive/search"
 	"github.com/civicarchive/civicarchive/storage"
 )
 
@@ -327,7 +324,7 @@ func (s *Server) attachAction(c *gin.Context, r *storage.Request, in actionInput
 	}
 	query := strings.TrimSpace(in.str("search"))
 	if len(itemIDs) == 0 && query != "" {
-		if itemIDs, err = s.searchAll(c, query); err != nil {
+		if itemIDs, _, err = s.searchIDs(c.Request.Context(), query, "search", maxAttachHits); err != nil {
 			return nil, err
 		}
 		if len(itemIDs) == 0 {
@@ -338,44 +335,6 @@ func (s *Server) attachAction(c *gin.Context, r *storage.Request, in actionInput
 		return nil, err
 	}
 	return s.Catalog.RequestByID(c.Request.Context(), r.ID)
-}
-
-// searchAll runs a search given as a query string and returns up to
-// maxAttachHits item ids.
-func (s *Server) searchAll(c *gin.Context, query string) ([]uint64, error) {
-	if s.Search == nil {
-		return nil, records.FieldErrors{"search": "search is not available on this server"}
-	}
-	q, err := url.ParseQuery(query)
-	if err != nil {
-		return nil, records.FieldErrors{"search": "must be search parameters like q=pothole&platform=facebook"}
-	}
-	sr, problems := s.searchRequestFrom(q)
-	if len(problems) > 0 {
-		return nil, records.FieldErrors(problems)
-	}
-	sr.Facets, sr.Size, sr.PageToken = false, search.MaxPageSize, ""
-	var out []uint64
-	for len(out) < maxAttachHits {
-		res, err := s.Search.Search(c.Request.Context(), sr)
-		if errors.Is(err, search.ErrBadQuery) {
-			return nil, records.FieldErrors{"search": err.Error()}
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, h := range res.Hits {
-			out = append(out, h.ItemID)
-		}
-		if res.NextPageToken == "" {
-			break
-		}
-		sr.PageToken = res.NextPageToken
-	}
-	if len(out) > maxAttachHits {
-		out = out[:maxAttachHits]
-	}
-	return out, nil
 }
 
 // requestActionAPI is POST /api/v1/requests/:id/:action with a JSON body.

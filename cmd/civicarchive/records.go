@@ -67,7 +67,7 @@ func oneLine(err error) string { return strings.Join(strings.Fields(err.Error())
 // version is new.
 func newOffice(ctx context.Context, cfg configs.Config, rs *recordsSetup, cat *storage.Catalog, blobs blob.Store, find records.Finder, log *slog.Logger) (*records.Office, error) {
 	r := cfg.Records
-	office, err := records.New(records.Config{Catalog: cat, Blobs: blobs, Law: rs.law, Mail: rs.sender, Finder: find,
+	office, err := records.New(records.Config{Catalog: cat, Blobs: blobs, Law: rs.law, Mail: rs.sender, Finder: find, Version: version,
 		Log: log.With("component", "records"), Location: cfg.Location(), PublicURL: cfg.PublicURL, MaxDescription: r.MaxDescription,
 		Entity: records.Entity{Name: r.EntityName, Address: r.EntityAddress, OfficerName: r.OfficerName,
 			OfficerTitle: r.OfficerTitle, OfficerAddress: r.OfficerAddress, SignerTitle: r.SignerTitle},
