@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -514,4 +513,3 @@ func determinationLabel(d string) string {
 	return d
 }
 
-var _ = slices.Contains[[]string]

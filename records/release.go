@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -169,23 +168,10 @@ func timeText(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// mediaExt names a media file's extension from its type, for people who
-// open the bag; the SHA-256 before it is the identity.
+// mediaExt names a media file's extension from its type (the table the
+// export uses), for people who open the bag; the SHA-256 before it is the
+// identity.
 func mediaExt(contentType string) string {
 	ct, _, _ := strings.Cut(contentType, ";")
-	switch strings.TrimSpace(ct) {
-	case "image/jpeg":
-		return ".jpg"
-	case "image/png":
-		return ".png"
-	case "image/gif":
-		return ".gif"
-	case "image/webp":
-		return ".webp"
-	case "video/mp4":
-		return ".mp4"
-	case "application/pdf":
-		return ".pdf"
-	}
-	return path.Ext("")
+	return mediaExts[strings.ToLower(strings.TrimSpace(ct))]
 }
