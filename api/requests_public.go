@@ -512,4 +512,3 @@ func determinationLabel(d string) string {
 	}
 	return d
 }
-
