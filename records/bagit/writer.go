@@ -1,12 +1,13 @@
 package bagit
 
 import (
-	"archive/zip"
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"path"
 	"slices"
@@ -39,55 +40,69 @@ type Options struct {
 
 // Writer streams a bag into a ZIP. Each payload file is hashed while it is
 // compressed into the ZIP; the manifests and bag-info.txt are written by
-// Close. Memory stays flat: only a manifest line (path and digest, about 100
-// bytes) is kept per file. A Writer is not safe for concurrent use.
+// Close. Memory stays flat: per file the writer keeps its path once, in one
+// buffer shared by the manifest and the ZIP's central directory, and about
+// 100 bytes more (offsets, sizes, digest, a path hash to refuse duplicates).
+// A Writer is not safe for concurrent use.
 //
 // An error from Options, from a reader passed to Add or AddTag, or from the
 // underlying io.Writer is sticky: every later call returns it, and what was
 // written is not a bag and should be discarded. Refusing a bad path or a
 // duplicate is not sticky.
 type Writer struct {
-	zw       *zip.Writer
-	dir      string // Options.Dir + "/"
+	z        *zipWriter // names its entries relative to the base directory
+	dir      string     // Options.Dir + "/"
 	info     []Field
 	software string
 	modified time.Time
 	err      error
 	started  bool
 	closed   bool
-	// names holds every bag-relative path claimed so far: true for a file,
-	// false for a directory, so that no path is both.
-	names   map[string]bool
-	payload []entry
-	tags    []entry
-	bytes   int64
-	buf     []byte
+	// Every bag-relative path claimed so far, so that none is used twice
+	// and none is both a file and a directory. files maps a hash of a
+	// file's path to its ZIP entry, whose name is the path; a path whose
+	// hash is taken by another goes in collided. dirs are the directories.
+	seed     maphash.Seed
+	files    map[uint64]uint32
+	collided map[string]struct{}
+	dirs     map[string]struct{}
+	payload  []payloadEntry
+	tags     []entry
+	bytes    int64
+	buf      []byte
 }
 
-// entry is one manifest line.
+// entry is one tag manifest line.
 type entry struct {
 	path string // relative to the bag's base directory
 	sum  [sha256.Size]byte
+}
+
+// payloadEntry is one payload manifest line: the path is the name of ZIP
+// entry zip.
+type payloadEntry struct {
+	zip uint32
+	sum [sha256.Size]byte
 }
 
 // NewWriter returns a Writer that writes a bag to w. A problem with opts is
 // returned by the first call to Add, AddTag or Close. Close does not close w.
 func NewWriter(w io.Writer, opts Options) *Writer {
 	bw := &Writer{
-		zw:       zip.NewWriter(w),
 		dir:      opts.Dir + "/",
 		info:     slices.Clone(opts.Info),
 		software: opts.Software,
 		modified: opts.Modified,
-		names:    map[string]bool{"data": false},
+		seed:     maphash.MakeSeed(),
+		files:    map[uint64]uint32{},
+		collided: map[string]struct{}{},
+		dirs:     map[string]struct{}{"data": {}},
 		buf:      make([]byte, 64<<10),
 	}
 	if bw.modified.IsZero() {
 		bw.modified = time.Now()
 	}
-	for _, n := range []string{declarationName, infoName, manifestName, tagManifestName} {
-		bw.names[n] = true
-	}
+	bw.z = newZipWriter(w, bw.dir, bw.modified)
 	bw.err = checkOptions(opts)
 	return bw
 }
@@ -133,11 +148,12 @@ func (w *Writer) Add(p string, r io.Reader) (digest string, n int64, err error) 
 	if err := w.claim(rel); err != nil {
 		return "", 0, err
 	}
+	at := uint32(len(w.z.dir))
 	sum, n, err := w.copy(rel, r)
 	if err != nil {
 		return "", 0, err
 	}
-	w.payload = append(w.payload, entry{path: rel, sum: sum})
+	w.payload = append(w.payload, payloadEntry{zip: at, sum: sum})
 	w.bytes += n
 	return hex.EncodeToString(sum[:]), n, nil
 }
@@ -194,9 +210,16 @@ func (w *Writer) Close() error {
 		return err
 	}
 	w.closed = true
-	slices.SortFunc(w.payload, func(a, b entry) int { return strings.Compare(a.path, b.path) })
+	slices.SortFunc(w.payload, func(a, b payloadEntry) int {
+		return bytes.Compare(w.z.name(int(a.zip)), w.z.name(int(b.zip)))
+	})
 	manifest, err := w.writeTag(manifestName, func(bw *bufio.Writer) error {
-		return writeManifest(bw, w.payload)
+		for _, e := range w.payload {
+			if err := writeLine(bw, e.sum, string(w.z.name(int(e.zip)))); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -220,7 +243,7 @@ func (w *Writer) Close() error {
 	}); err != nil {
 		return err
 	}
-	if err := w.zw.Close(); err != nil {
+	if err := w.z.close(); err != nil {
 		return w.fail(fmt.Errorf("bagit: close: %w", err))
 	}
 	return nil
@@ -246,17 +269,22 @@ func (w *Writer) infoFields() []Field {
 // writeManifest writes one "HEX  PATH" line per entry, two spaces apart as
 // sha256sum writes them, so that `sha256sum -c` reads the manifests too.
 func writeManifest(bw *bufio.Writer, entries []entry) error {
-	var line []byte
 	for _, e := range entries {
-		line = hex.AppendEncode(line[:0], e.sum[:])
-		line = append(line, ' ', ' ')
-		line = append(line, encodePath(e.path)...)
-		line = append(line, '\n')
-		if _, err := bw.Write(line); err != nil {
+		if err := writeLine(bw, e.sum, e.path); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeLine writes one manifest line.
+func writeLine(bw *bufio.Writer, sum [sha256.Size]byte, p string) error {
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	bw.Write(hx[:])
+	bw.WriteString("  ")
+	bw.WriteString(encodePath(p))
+	return bw.WriteByte('\n')
 }
 
 // ready reports whether the writer can take another call, writing
@@ -278,9 +306,7 @@ func (w *Writer) ready() error {
 		return err
 	}
 	// An explicit data/ entry keeps the payload directory in an empty bag.
-	fh := &zip.FileHeader{Name: w.dir + payloadDir, Method: zip.Store, Modified: w.modified}
-	fh.SetMode(writerDirMode)
-	if _, err := w.zw.CreateHeader(fh); err != nil {
+	if err := w.z.create(payloadDir, zipStore, true); err != nil {
 		return w.fail(fmt.Errorf("bagit: %s: %w", payloadDir, err))
 	}
 	return nil
@@ -288,37 +314,57 @@ func (w *Writer) ready() error {
 
 // claim reserves the bag-relative path rel for a file, refusing a path
 // already used by a file or a directory, or one whose parent is a file.
+// The file is the next ZIP entry.
 func (w *Writer) claim(rel string) error {
-	if _, used := w.names[rel]; used {
+	if _, dir := w.dirs[rel]; dir || w.isFile(rel) {
 		return fmt.Errorf("bagit: %s: already in the bag", rel)
 	}
 	for i := range len(rel) {
-		if rel[i] == '/' && w.names[rel[:i]] {
+		if rel[i] == '/' && w.isFile(rel[:i]) {
 			return fmt.Errorf("bagit: %s: %s is a file, not a directory", rel, rel[:i])
 		}
 	}
 	for i := range len(rel) {
 		if rel[i] == '/' {
-			w.names[rel[:i]] = false
+			if _, ok := w.dirs[rel[:i]]; !ok {
+				w.dirs[rel[:i]] = struct{}{}
+			}
 		}
 	}
-	w.names[rel] = true
+	h := maphash.String(w.seed, rel)
+	if _, taken := w.files[h]; taken {
+		w.collided[rel] = struct{}{}
+	} else {
+		w.files[h] = uint32(len(w.z.dir))
+	}
 	return nil
+}
+
+// isFile reports whether rel was claimed for a file. The bag's own tag
+// files are counted as files although they are written last.
+func (w *Writer) isFile(rel string) bool {
+	switch rel {
+	case declarationName, infoName, manifestName, tagManifestName:
+		return true
+	}
+	if i, ok := w.files[maphash.String(w.seed, rel)]; ok && int(i) < len(w.z.dir) && string(w.z.name(int(i))) == rel {
+		return true
+	}
+	_, ok := w.collided[rel]
+	return ok
 }
 
 // copy writes r into a new ZIP entry for rel, hashing it on the way.
 func (w *Writer) copy(rel string, r io.Reader) (sum [sha256.Size]byte, n int64, err error) {
-	fh := &zip.FileHeader{Name: w.dir + rel, Method: zip.Deflate, Modified: w.modified}
+	method := uint16(zipDeflate)
 	if isCompressed(rel) {
-		fh.Method = zip.Store
+		method = zipStore
 	}
-	fh.SetMode(writerFileMode)
-	zf, err := w.zw.CreateHeader(fh)
-	if err != nil {
+	if err := w.z.create(rel, method, false); err != nil {
 		return sum, 0, w.fail(fmt.Errorf("bagit: %s: %w", rel, err))
 	}
 	h := sha256.New()
-	n, err = io.CopyBuffer(io.MultiWriter(zf, h), r, w.buf)
+	n, err = io.CopyBuffer(io.MultiWriter(w.z, h), r, w.buf)
 	if err != nil {
 		return sum, n, w.fail(fmt.Errorf("bagit: %s: %w", rel, err))
 	}
@@ -329,14 +375,11 @@ func (w *Writer) copy(rel string, r io.Reader) (sum [sha256.Size]byte, n int64, 
 // writeTag writes a text tag file produced by fill and returns its SHA-256.
 func (w *Writer) writeTag(name string, fill func(*bufio.Writer) error) ([sha256.Size]byte, error) {
 	var sum [sha256.Size]byte
-	fh := &zip.FileHeader{Name: w.dir + name, Method: zip.Deflate, Modified: w.modified}
-	fh.SetMode(writerFileMode)
-	zf, err := w.zw.CreateHeader(fh)
-	if err != nil {
+	if err := w.z.create(name, zipDeflate, false); err != nil {
 		return sum, w.fail(fmt.Errorf("bagit: %s: %w", name, err))
 	}
 	h := sha256.New()
-	bw := bufio.NewWriter(io.MultiWriter(zf, h))
+	bw := bufio.NewWriter(io.MultiWriter(w.z, h))
 	if err := fill(bw); err != nil {
 		return sum, w.fail(fmt.Errorf("bagit: %s: %w", name, err))
 	}
