@@ -23,7 +23,7 @@ import (
 type zipWriter struct {
 	prefix string // of every entry's name, kept once: the bag's base directory
 	bw     *bufio.Writer
-	count int64 // bytes written so far: the next entry's offset
+	count  int64 // bytes written so far: the next entry's offset
 
 	dosDate, dosTime uint16
 	mtime            uint32 // Unix seconds, for the extended timestamp field
@@ -31,9 +31,9 @@ type zipWriter struct {
 	comp *flate.Writer
 	crc  crc32hash
 
-	names []byte     // every entry's name without the prefix, back to back
+	names []byte      // every entry's name without the prefix, back to back
 	dir   []zipRecord // one per entry, in order
-	open  bool       // the last entry in dir is a file still being written
+	open  bool        // the last entry in dir is a file still being written
 	// Per open file: its data counts.
 	raw, packed int64
 	closed      bool
@@ -60,7 +60,7 @@ const (
 	zipStore   = 0
 	zipDeflate = 8
 
-	descLen32   = 16 // signature, CRC-32, 32-bit sizes
+	descLen32 = 16 // signature, CRC-32, 32-bit sizes
 	descLen64 = 24 // signature, CRC-32, 64-bit sizes
 )
 
