@@ -5,7 +5,8 @@
 # Steps (each one a function; add new suites the same way, see STEPS below):
 #   lint      gofmt + go vet (scripts/lint.sh)
 #   services  real backends: versitygw S3 (scripts/start-s3.sh) and a private
-#             PostgreSQL (scripts/start-postgres.sh), both on loopback
+#             PostgreSQL (scripts/start-postgres.sh), both on loopback; and
+#             the independent ZIP tools (scripts/install-zip-tools.sh)
 #   go-tests  go test -race -count=1 -v ./... with both backends' env sourced;
 #             the full output goes to a log file, only the summary and the
 #             output of failing tests are printed
@@ -165,6 +166,17 @@ step_services() {
     else
         ok=1
         warn "starting PostgreSQL failed; the PostgreSQL tests cannot run"
+    fi
+
+    # Independent ZIP tools (Info-ZIP unzip, 7-Zip, libarchive's bsdtar): the
+    # export end-to-end test checks every bundle with them too, and with
+    # CIVICARCHIVE_REQUIRE_ZIP_TOOLS=1 fails if one is missing.
+    if run_logged zip-tools bash scripts/install-zip-tools.sh; then
+        export CIVICARCHIVE_REQUIRE_ZIP_TOOLS=1
+        note "unzip, 7z and bsdtar ready"
+    else
+        ok=1
+        warn "installing unzip, 7z and bsdtar failed"
     fi
     return "$ok"
 }

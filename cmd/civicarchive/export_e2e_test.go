@@ -96,6 +96,7 @@ func TestExportEndToEnd(t *testing.T) {
 					t.Fatalf("sha256sum -c %s: %v\n%s", m, err, out)
 				}
 			}
+			independentTools(t, path, filepath.Join(dir, name+"-tools"))
 			// One changed byte anywhere is caught.
 			raw, _ := os.ReadFile(path)
 			raw[len(raw)/2] ^= 0x20
@@ -197,6 +198,91 @@ func fileSHA256(t *testing.T, path string) string {
 	h := sha256.New()
 	io.Copy(h, f)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// independentTools checks a bundle with ZIP tools that share no code with
+// civicarchive: Info-ZIP's `unzip -t` and 7-Zip's `7z t` test every entry's
+// CRC-32, libarchive's bsdtar extracts the bag and `sha256sum -c` checks it.
+// Then one byte inside a media file's stored data is changed, and unzip and
+// 7z must both refuse the bundle. A tool that is not installed is a failure
+// when CIVICARCHIVE_REQUIRE_ZIP_TOOLS=1 (CI installs them:
+// scripts/install-zip-tools.sh) and is left out otherwise.
+func independentTools(t *testing.T, path, work string) {
+	t.Helper()
+	have := func(tool string) bool {
+		if _, err := exec.LookPath(tool); err == nil {
+			return true
+		}
+		if os.Getenv("CIVICARCHIVE_REQUIRE_ZIP_TOOLS") == "1" {
+			t.Fatalf("%s is not installed (scripts/install-zip-tools.sh installs it)", tool)
+		}
+		t.Logf("%s is not installed: not checked with it", tool)
+		return false
+	}
+	run := func(name string, args ...string) (string, error) {
+		out, err := exec.Command(name, args...).CombinedOutput()
+		return string(out), err
+	}
+	if have("unzip") {
+		if out, err := run("unzip", "-t", "-qq", path); err != nil {
+			t.Fatalf("unzip -t: %v\n%s", err, out)
+		}
+	}
+	if have("7z") {
+		if out, err := run("7z", "t", path); err != nil || !strings.Contains(out, "Everything is Ok") {
+			t.Fatalf("7z t: %v\n%s", err, out)
+		}
+	}
+	if have("bsdtar") && have("sha256sum") {
+		os.MkdirAll(work, 0o755)
+		if out, err := run("bsdtar", "-xf", path, "-C", work); err != nil {
+			t.Fatalf("bsdtar -x: %v\n%s", err, out)
+		}
+		tops, _ := os.ReadDir(work)
+		if len(tops) != 1 {
+			t.Fatalf("bsdtar extracted %d top-level entries; want the bag's one folder", len(tops))
+		}
+		for _, m := range []string{"manifest-sha256.txt", "tagmanifest-sha256.txt"} {
+			cmd := exec.Command("sha256sum", "--check", "--strict", "--quiet", m)
+			cmd.Dir = filepath.Join(work, tops[0].Name())
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("bsdtar's extraction, sha256sum -c %s: %v\n%s", m, err, out)
+			}
+		}
+	}
+	// A byte changed inside a stored media file: the CRC-32 no longer holds.
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at int64 = -1
+	for _, f := range zr.File {
+		if strings.Contains(f.Name, "/data/media/") && f.Method == zip.Store && f.UncompressedSize64 > 0 {
+			at, _ = f.DataOffset()
+			break
+		}
+	}
+	zr.Close()
+	if at < 0 {
+		t.Fatal("the bundle has no stored media file to change")
+	}
+	raw, _ := os.ReadFile(path)
+	raw[at] ^= 0x01
+	bad := path + ".media-changed.zip"
+	os.WriteFile(bad, raw, 0o600)
+	if have("unzip") {
+		if out, err := run("unzip", "-t", "-qq", bad); err == nil {
+			t.Fatalf("unzip -t accepted a changed media byte:\n%s", out)
+		}
+	}
+	if have("7z") {
+		if out, err := run("7z", "t", bad); err == nil {
+			t.Fatalf("7z t accepted a changed media byte:\n%s", out)
+		}
+	}
+	if code, _, errOut := cli(t, nil, "", "verify", bad); code != 1 || !strings.Contains(errOut, "media") {
+		t.Fatalf("a changed media byte: verify exit %d (%s); want 1 naming the media file", code, errOut)
+	}
 }
 
 // unzip extracts a bundle and returns its one top folder.
