@@ -38,6 +38,10 @@ type Options struct {
 	// OnChange, if set, is called after a run that changed the archive
 	// (the search index follows).
 	OnChange func()
+	// Screen, if set, screens each item's current text under the city's
+	// policy (3.4.3); its hits are stored as flags with the item's new
+	// version, in the same transaction.
+	Screen func(text string) []storage.FlagCapture
 	// Sleep replaces waiting between platform retries (tests).
 	Sleep func(ctx context.Context, d time.Duration) error
 }

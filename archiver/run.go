@@ -152,6 +152,9 @@ func (r *run) store(ctx context.Context, it platforms.Item) error {
 		URL: it.Permalink, CreatedAt: it.CreatedAt, EditedAt: it.EditedAt, Hidden: it.Hidden,
 		Versions: versions, Media: media, Actor: actor,
 	}
+	if r.a.o.Screen != nil {
+		in.Flags = r.a.o.Screen(cur.Text)
+	}
 	res, err := r.a.o.Catalog.RecordItem(ctx, in)
 	if err != nil {
 		return err

@@ -46,10 +46,19 @@ type Config struct {
 	PublicURL   string   `yaml:"public_url"`
 	Records     Records  `yaml:"records"`
 	SMTP        SMTP     `yaml:"smtp"`
+	Policy      Policy   `yaml:"policy"`
 }
 
 // Records configures the records office: who the city is in its letters,
 // the law profile and holiday calendar, fees and the public form's limits.
+// Policy configures the social media policy's checks (issue 7).
+type Policy struct {
+	CityDomain    string `yaml:"city_domain"`
+	CityWebsite   string `yaml:"city_website"`
+	Version       string `yaml:"version"`
+	ScreeningFile string `yaml:"screening_file"`
+}
+
 type Records struct {
 	EntityName           string `yaml:"entity_name"`
 	EntityAddress        string `yaml:"entity_address"`
@@ -159,6 +168,7 @@ func Defaults() Config {
 			PerHostRPS:          5,
 			MaxPageBytes:        32 << 20,
 		},
+		Policy: Policy{CityDomain: "clintoncity.gov", CityWebsite: "https://www.clintoncity.gov", Version: "2026.1"},
 		Records: Records{
 			EntityName:           "Clinton City",
 			EntityAddress:        "2267 North 1500 West, Clinton, UT 84015",
@@ -431,6 +441,27 @@ func checkURL(v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		return fmt.Errorf("%q must be an absolute http:// or https:// address", v)
+	}
+	return nil
+}
+
+// hostName accepts empty or a DNS name such as clintoncity.gov.
+func hostName(v string) error {
+	if v == "" {
+		return nil
+	}
+	if len(v) > 253 || strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".") || !strings.Contains(v, ".") {
+		return fmt.Errorf("%q is not a domain name like clintoncity.gov", v)
+	}
+	for _, label := range strings.Split(v, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return fmt.Errorf("%q is not a domain name like clintoncity.gov", v)
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return fmt.Errorf("%q is not a domain name like clintoncity.gov", v)
+			}
+		}
 	}
 	return nil
 }

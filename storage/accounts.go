@@ -13,6 +13,7 @@ const (
 	AccountDeactivated = "deactivated"
 	ApprovalApproved   = "approved"
 	ApprovalPending    = "pending"
+	ApprovalRejected   = "rejected"
 	HealthOK           = "ok"
 	HealthUnhealthy    = "unhealthy"
 	HealthUnknown      = "unknown"

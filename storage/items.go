@@ -39,6 +39,10 @@ type ItemCapture struct {
 	Versions                     []VersionCapture
 	Media                        []MediaCapture
 	Actor                        string // for the custody log, e.g. "system:archiver"
+	// Flags are the screening hits on the current version's text (policy
+	// 3.4.3). They are stored only when the current version is new, once
+	// per rule per item.
+	Flags []FlagCapture
 }
 
 // RecordResult says what RecordItem changed.
@@ -112,6 +116,7 @@ func (c *Catalog) recordItem(ctx context.Context, in ItemCapture) (RecordResult,
 		return res, err
 	}
 	res.ItemID = it.ID
+	var current uint64
 	for _, v := range toAdd {
 		it.VersionCount++
 		row := Version{ItemID: it.ID, Seq: it.VersionCount, SHA256: v.SHA256, NormalizedKey: v.NormalizedKey, RawKey: v.RawKey,
@@ -120,6 +125,16 @@ func (c *Catalog) recordItem(ctx context.Context, in ItemCapture) (RecordResult,
 			return res, err
 		}
 		res.NewVersions++
+		current = row.ID
+	}
+	if current != 0 {
+		for _, f := range in.Flags {
+			row := Flag{ItemID: it.ID, AccountID: it.AccountID, VersionID: current, Category: f.Category, Rule: f.Rule,
+				Match: f.Match, RulesVersion: f.RulesVersion, Status: FlagPending, CreatedAt: now}
+			if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+				return res, err
+			}
+		}
 	}
 	if err := c.addMedia(ctx, it.ID, in.Media, now); err != nil {
 		return res, err

@@ -96,6 +96,19 @@ var migrations = []migration{
 		}
 		return createMissingTables(tx, &RetentionRule{}, &Disposition{})
 	}},
+	{4, "social media policy: flags, removal records, work plans, directory contact, authenticity", func(tx *gorm.DB) error {
+		if err := addMissingColumns(tx, &Account{}, "ContactName", "ContactEmail", "AuthCheckedAt",
+			"AuthOfficial", "AuthEmail", "AuthWebsite", "AuthNote"); err != nil {
+			return err
+		}
+		if err := addMissingColumns(tx, &Custodian{}, "RemovedAt"); err != nil {
+			return err
+		}
+		if err := addMissingColumns(tx, &DesignatedUser{}, "RemovedAt"); err != nil {
+			return err
+		}
+		return createMissingTables(tx, &Flag{}, &Removal{}, &WorkPlan{})
+	}},
 }
 
 // createMissingTables creates the models' tables that do not exist yet.

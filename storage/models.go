@@ -45,8 +45,19 @@ type Account struct {
 	LastRunAt           *time.Time
 	LastSuccessAt       *time.Time
 	LastFullSweepAt     *time.Time // last successful full sweep
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// The public directory's official contact (policy 3.5.6).
+	ContactName  string `gorm:"size:255;not null;default:''"`
+	ContactEmail string `gorm:"size:320;not null;default:''"`
+	// Authenticity (policy 3.3.2), checked from the latest profile snapshot:
+	// the profile says it is official, shows an e-mail on the city's
+	// domain, and links to the city's website.
+	AuthCheckedAt *time.Time
+	AuthOfficial  bool   `gorm:"not null;default:false"`
+	AuthEmail     bool   `gorm:"not null;default:false"`
+	AuthWebsite   bool   `gorm:"not null;default:false"`
+	AuthNote      string `gorm:"not null;default:''"` // what was found, for the coordinator
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Custodian is a named person responsible for an account (policy 3.5.3).
@@ -58,6 +69,7 @@ type Custodian struct {
 	Title     string `gorm:"size:255;not null;default:''"`
 	Email     string `gorm:"size:320;not null;default:''"`
 	CreatedAt time.Time
+	RemovedAt *time.Time // no longer a custodian; the row is kept
 }
 
 // DesignatedUser is an employee allowed to act on an account (policy 3.2.1).
@@ -67,10 +79,11 @@ type DesignatedUser struct {
 	Account        Account
 	Name           string `gorm:"size:255;not null"`
 	Email          string `gorm:"size:320;not null;default:''"`
-	Capability     string `gorm:"size:16;not null"` // publish, edit, comment, view
-	PolicyVersion  string `gorm:"size:64;not null;default:''"`
+	Capability     string `gorm:"size:16;not null"`            // publish, edit, comment, view
+	PolicyVersion  string `gorm:"size:64;not null;default:''"` // the policy version acknowledged
 	AcknowledgedAt *time.Time
 	CreatedAt      time.Time
+	RemovedAt      *time.Time // no longer designated; the row is kept
 }
 
 // Item is a post, a comment or a reply, as first and last seen.

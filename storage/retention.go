@@ -868,6 +868,7 @@ var blobKeyColumns = []struct{ table, column string }{
 	{"profile_snapshots", "blob_key"}, {"letters", "html_key"}, {"letters", "pdf_key"},
 	{"requests", "release_key"}, {"exports", "bundle_key"},
 	{"dispositions", "list_key"}, {"dispositions", "certificate_key"},
+	{"removals", "html_key"}, {"removals", "pdf_key"},
 }
 
 // ReferencedBlobs returns those of keys that some row of the catalog still
