@@ -46,6 +46,8 @@ type accountOut struct {
 	Health            healthOut  `json:"health"`
 	CreatedAt         time.Time  `json:"created_at"`
 	LastRunAt         *time.Time `json:"last_run_at"`
+	ContactName       string     `json:"contact_name"`
+	ContactEmail      string     `json:"contact_email"`
 }
 
 type healthOut struct {
@@ -60,6 +62,7 @@ func toAccountOut(a storage.Account) accountOut {
 	return accountOut{ID: a.ID, Platform: a.Platform, Handle: a.Handle, NativeID: a.NativeID, Department: a.Department,
 		DisplayName: a.DisplayName, APIBase: a.APIBase, HasCredential: len(a.CredentialEnc) > 0, Schedule: a.Schedule,
 		FullSweepSchedule: a.FullSweepSchedule, Status: a.Status, Approval: a.Approval, CreatedAt: a.CreatedAt, LastRunAt: a.LastRunAt,
+		ContactName: a.ContactName, ContactEmail: a.ContactEmail,
 		Health: healthOut{Status: a.Health, LastError: a.LastError, ConsecutiveFailures: a.ConsecutiveFailures,
 			LastSuccessAt: a.LastSuccessAt, LastFullSweepAt: a.LastFullSweepAt}}
 }

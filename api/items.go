@@ -67,6 +67,15 @@ func toItemOut(it storage.Item) itemOut {
 		LastSeenAt: it.LastSeenAt, DeletedAt: it.DeletedAt, VersionCount: it.VersionCount, Flags: []flagOut{}}
 }
 
+// toFlagOuts lists an item's screening flags as the items API shows them.
+func toFlagOuts(fs []storage.Flag) []flagOut {
+	out := make([]flagOut, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, flagOut{Category: f.Category, Rule: f.Rule})
+	}
+	return out
+}
+
 // pageToken is opaque to callers: the last id of the page, encoded.
 func encodeToken(id uint64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("i:" + strconv.FormatUint(id, 10)))
@@ -120,9 +129,20 @@ func (s *Server) listItems(c *gin.Context) {
 		s.internal(c, "list items", err)
 		return
 	}
+	ids := make([]uint64, 0, len(p.Items))
+	for _, it := range p.Items {
+		ids = append(ids, it.ID)
+	}
+	flags, err := s.Catalog.FlagsOfItems(c.Request.Context(), ids)
+	if err != nil {
+		s.internal(c, "list items", err)
+		return
+	}
 	out := make([]itemOut, 0, len(p.Items))
 	for _, it := range p.Items {
-		out = append(out, toItemOut(it))
+		o := toItemOut(it)
+		o.Flags = toFlagOuts(flags[it.ID])
+		out = append(out, o)
 	}
 	var next *string
 	if p.NextID != 0 {
@@ -147,6 +167,12 @@ func (s *Server) getItem(c *gin.Context) {
 		Versions []versionOut `json:"versions"`
 		Media    []mediaOut   `json:"media"`
 	}{itemOut: toItemOut(*it), Versions: []versionOut{}, Media: []mediaOut{}}
+	flags, err := s.Catalog.FlagsOfItems(c.Request.Context(), []uint64{it.ID})
+	if err != nil {
+		s.internal(c, "get item flags", err)
+		return
+	}
+	out.Flags = toFlagOuts(flags[it.ID])
 	for _, v := range vs {
 		out.Versions = append(out.Versions, versionOut{Seq: v.Seq, SHA256: v.SHA256, CapturedAt: v.CapturedAt, Text: v.Text,
 			EditMarker: v.EditMarker, CaptureRunID: v.CaptureRunID, NormalizedKey: v.NormalizedKey, RawKey: v.RawKey})

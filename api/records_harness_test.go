@@ -2,15 +2,25 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/civicarchive/civicarchive/configs"
+	"github.com/civicarchive/civicarchive/policy"
 	"github.com/civicarchive/civicarchive/records"
 	"github.com/civicarchive/civicarchive/records/mail"
 	"github.com/civicarchive/civicarchive/storage"
 	"github.com/civicarchive/civicarchive/storage/blob"
 )
+
+// newTestPolicy builds the policy office the way serve does, with the
+// embedded screening rules.
+func newTestPolicy(cat *storage.Catalog, blobs blob.Store) *policy.Office {
+	loc, _ := time.LoadLocation("America/Denver")
+	return policy.New(policy.Config{Catalog: cat, Blobs: blobs, Log: slog.New(slog.DiscardHandler), Entity: "Clinton City", CityDomain: "clintoncity.gov",
+		CityWebsite: "https://www.clintoncity.gov", PolicyVersion: "2026.1", Location: loc})
+}
 
 // newTestOffice builds the records office the way serve does, with Utah's
 // law and calendar; sender nil logs e-mail nowhere.

@@ -38,6 +38,9 @@ var (
 	managers  = []string{storage.RoleAdmin, storage.RoleCoordinator}
 	readers   = []string{storage.RoleAdmin, storage.RoleClerk, storage.RoleLegal}
 	clerks    = []string{storage.RoleAdmin, storage.RoleClerk}
+	// reviewers see removal records: the coordinator who made them, and
+	// the clerk and legal, who hand them over as records.
+	reviewers = []string{storage.RoleAdmin, storage.RoleCoordinator, storage.RoleClerk, storage.RoleLegal}
 )
 
 // Routes lists every route the server answers.
@@ -67,6 +70,7 @@ func (s *Server) routes() []Route {
 		{Method: "POST", Path: "/requests/status/download", Access: Public, HTML: true, handler: s.statusDownload},
 		{Method: "GET", Path: "/requests/log", Access: Public, HTML: true, handler: s.requestLogPage},
 		{Method: "GET", Path: "/calendar", Access: Public, HTML: true, handler: s.calendarPage},
+		{Method: "GET", Path: "/directory", Access: Public, HTML: true, handler: s.directoryPage},
 		{Method: "GET", Path: "/assets/letter.css", Access: Public, HTML: true, handler: s.letterCSS},
 		// records requests: the clerk's pages
 		{Method: "GET", Path: "/clerk/requests", Access: Roles, Roles: clerks, HTML: true, handler: s.queuePage},
@@ -80,6 +84,18 @@ func (s *Server) routes() []Route {
 		{Method: "POST", Path: "/legal/exports", Access: Roles, Roles: custody, HTML: true, handler: s.startExportPage},
 		{Method: "GET", Path: "/legal/exports/:id", Access: Roles, Roles: custody, HTML: true, handler: s.exportPage},
 		{Method: "GET", Path: "/legal/exports/:id/bundle", Access: Roles, Roles: custody, HTML: true, handler: s.exportBundle},
+		{Method: "GET", Path: "/coordinator", Access: Roles, Roles: managers, HTML: true, handler: s.coordinatorPage},
+		{Method: "GET", Path: "/coordinator/accounts/:id", Access: Roles, Roles: managers, HTML: true, handler: s.accountPolicyPage},
+		{Method: "POST", Path: "/coordinator/accounts/:id/:action", Access: Roles, Roles: managers, HTML: true, handler: s.accountPolicyAction},
+		{Method: "GET", Path: "/coordinator/plans", Access: Roles, Roles: managers, HTML: true, handler: s.plansPage},
+		{Method: "POST", Path: "/coordinator/plans", Access: Roles, Roles: managers, HTML: true, handler: s.submitPlanPage},
+		{Method: "POST", Path: "/coordinator/plans/:id/decision", Access: Roles, Roles: managers, HTML: true, handler: s.decidePlanPage},
+		{Method: "GET", Path: "/coordinator/review", Access: Roles, Roles: managers, HTML: true, handler: s.reviewPage},
+		{Method: "POST", Path: "/coordinator/review/:id", Access: Roles, Roles: managers, HTML: true, handler: s.reviewDecisionPage},
+		{Method: "GET", Path: "/coordinator/removals", Access: Roles, Roles: managers, HTML: true, handler: s.removalsPage},
+		{Method: "GET", Path: "/coordinator/removals/:id/:file", Access: Roles, Roles: managers, HTML: true, handler: s.removalFilePage},
+		{Method: "GET", Path: "/coordinator/violators", Access: Roles, Roles: managers, HTML: true, handler: s.violatorsPage},
+		{Method: "GET", Path: "/coordinator/designated-users.csv", Access: Roles, Roles: managers, HTML: true, handler: s.designatedCSV},
 		{Method: "GET", Path: "/admin/calendar", Access: Roles, Roles: adminOnly, HTML: true, handler: s.adminCalendarPage},
 		{Method: "POST", Path: "/admin/calendar", Access: Roles, Roles: adminOnly, HTML: true, handler: s.adminCalendarInstall},
 		// Last of the pages: TestEveryRouteChecksRoles walks the table in
@@ -123,5 +139,29 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Path: "/api/v1/holds", Access: Roles, Roles: custody, handler: s.listHoldsAPI},
 		{Method: "GET", Path: "/api/v1/holds/:id", Access: Roles, Roles: custody, handler: s.getHoldAPI},
 		{Method: "POST", Path: "/api/v1/holds/:id/release", Access: Roles, Roles: custody, handler: s.releaseHoldAPI},
+		// the social media policy
+		{Method: "GET", Path: "/api/v1/directory", Access: Public, handler: s.directory},
+		{Method: "POST", Path: "/api/v1/plans", Access: Roles, Roles: managers, handler: s.submitPlan},
+		{Method: "GET", Path: "/api/v1/plans", Access: Roles, Roles: managers, handler: s.listPlans},
+		{Method: "GET", Path: "/api/v1/plans/:id", Access: Roles, Roles: managers, handler: s.getPlan},
+		{Method: "POST", Path: "/api/v1/plans/:id/decision", Access: Roles, Roles: managers, handler: s.decidePlan},
+		{Method: "GET", Path: "/api/v1/accounts/:id/designated-users", Access: Roles, Roles: managers, handler: s.listDesignated},
+		{Method: "POST", Path: "/api/v1/accounts/:id/designated-users", Access: Roles, Roles: managers, handler: s.addDesignated},
+		{Method: "DELETE", Path: "/api/v1/accounts/:id/designated-users/:uid", Access: Roles, Roles: managers, handler: s.removeDesignated},
+		{Method: "POST", Path: "/api/v1/accounts/:id/designated-users/:uid/acknowledgment", Access: Roles, Roles: managers, handler: s.acknowledge},
+		{Method: "GET", Path: "/api/v1/designated-users.csv", Access: Roles, Roles: managers, handler: s.designatedCSV},
+		{Method: "GET", Path: "/api/v1/accounts/:id/custodians", Access: Roles, Roles: managers, handler: s.listCustodians},
+		{Method: "POST", Path: "/api/v1/accounts/:id/custodians", Access: Roles, Roles: managers, handler: s.addCustodian},
+		{Method: "DELETE", Path: "/api/v1/accounts/:id/custodians/:cid", Access: Roles, Roles: managers, handler: s.removeCustodian},
+		{Method: "PUT", Path: "/api/v1/accounts/:id/contact", Access: Roles, Roles: managers, handler: s.setContact},
+		{Method: "POST", Path: "/api/v1/accounts/:id/authenticity", Access: Roles, Roles: managers, handler: s.checkAuthenticity},
+		{Method: "GET", Path: "/api/v1/compliance", Access: Roles, Roles: managers, handler: s.compliance},
+		{Method: "GET", Path: "/api/v1/dashboard", Access: Roles, Roles: managers, handler: s.dashboardJSON},
+		{Method: "GET", Path: "/api/v1/flags", Access: Roles, Roles: managers, handler: s.listFlags},
+		{Method: "POST", Path: "/api/v1/items/:id/review", Access: Roles, Roles: managers, handler: s.review},
+		{Method: "GET", Path: "/api/v1/removals", Access: Roles, Roles: reviewers, handler: s.listRemovals},
+		{Method: "GET", Path: "/api/v1/removals/:id", Access: Roles, Roles: reviewers, handler: s.getRemoval},
+		{Method: "GET", Path: "/api/v1/removals/:id/:file", Access: Roles, Roles: reviewers, handler: s.removalFile},
+		{Method: "GET", Path: "/api/v1/reports/violators", Access: Roles, Roles: managers, handler: s.violators},
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/civicarchive/civicarchive/archiver"
+	"github.com/civicarchive/civicarchive/policy"
 	"github.com/civicarchive/civicarchive/records"
 	"github.com/civicarchive/civicarchive/search"
 	"github.com/civicarchive/civicarchive/storage"
@@ -61,6 +62,13 @@ type Deps struct {
 	// ObjectLock: the blob store's bucket has S3 Object Lock, so legal
 	// holds are mirrored onto object legal holds.
 	ObjectLock bool
+	// Policy serves the social media policy: directory, plans, designated
+	// users, custodians, screening review, removal records.
+	Policy *policy.Office
+	// DirectoryFrameAncestors are the origins allowed to embed the public
+	// directory in a frame (the city's website); every other page refuses
+	// framing.
+	DirectoryFrameAncestors []string
 }
 
 // Server is the HTTP handler of civicarchive.
@@ -88,7 +96,7 @@ func New(d Deps) (*Server, error) {
 		d.SessionTTL = 12 * time.Hour
 	}
 	pages, err := template.New("").Funcs(template.FuncMap{"has": slices.Contains[[]string], "money": records.Money, "label": records.Label,
-		"deref": func(p *uint64) uint64 { return *p }}).ParseFS(templateFS, "templates/*.html")
+		"deref": func(p *uint64) uint64 { return *p }, "platformName": platformName, "categoryName": categoryName}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}

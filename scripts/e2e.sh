@@ -40,6 +40,8 @@ export CIVICARCHIVE_DATA_DIR=$STATE/data CIVICARCHIVE_SCHEDULER=off CIVICARCHIVE
     CIVICARCHIVE_RECORDS_FORMS_PER_HOUR=50
 export E2E_USER=clerk.e2e E2E_PASSWORD="e2e passphrase $(date +%s%N)"
 printf '%s\n' "$E2E_PASSWORD" | "$STATE/civicarchive" user create --username "$E2E_USER" --role clerk --display-name "E2E Clerk" >/dev/null
+export E2E_COORD=coord.e2e E2E_COORD_PASSWORD="e2e coordinator $(date +%s%N)"
+printf '%s\n' "$E2E_COORD_PASSWORD" | "$STATE/civicarchive" user create --username "$E2E_COORD" --role coordinator --display-name "E2E Coordinator" >/dev/null
 TOKEN=$("$STATE/civicarchive" token create --name e2e --role admin | tail -n 1)
 
 "$STATE/civicarchive" serve --listen 127.0.0.1:0 2>"$STATE/serve.log" &

@@ -262,8 +262,8 @@ func TestProcessGracefulShutdown(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v; want status 0", err)
 	}
-	if got := strings.Join(stopped, ","); got != "http,scheduler,records,archiver,indexer,index,catalog" {
-		t.Fatalf("stop order = %s; want http,scheduler,archiver,indexer,index,catalog", got)
+	if got := strings.Join(stopped, ","); got != "http,scheduler,records,archiver,policy,indexer,index,catalog" {
+		t.Fatalf("stop order = %s; want http,scheduler,records,archiver,policy,indexer,index,catalog", got)
 	}
 }
 

@@ -66,6 +66,10 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 	if err != nil {
 		return err
 	}
+	rules, err := loadScreening(cfg)
+	if err != nil {
+		return err
+	}
 	cat, err := openCatalog(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -98,11 +102,19 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 	}()
 	started = append(started, closer{"indexer", func(context.Context) error { stopFollow(); <-followed; return nil }})
 
+	// The policy office screens what the archiver captures, and follows
+	// captures to write removal records and check authenticity.
+	pol := newPolicy(cfg, rules, cat, blobs, log)
+	policyNudge := make(chan struct{}, 1)
+	started = append(started, closer{"policy", followPolicy(pol, policyNudge)})
+
 	metrics := api.NewMetrics(version)
-	arc, err := newArchiver(ctx, cfg, cat, blobs, metrics, log, func() {
-		select {
-		case changed <- struct{}{}:
-		default: // a wake-up is already pending
+	arc, err := newArchiver(ctx, cfg, cat, blobs, metrics, log, pol.Screen, func() {
+		for _, ch := range []chan struct{}{changed, policyNudge} {
+			select {
+			case ch <- struct{}{}:
+			default: // a wake-up is already pending
+			}
 		}
 	})
 	if err != nil {
@@ -159,6 +171,7 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 		Search: idx, Location: cfg.Location(),
 		Records: office, FormsPerHour: cfg.Records.FormsPerHour, MaxDescription: cfg.Records.MaxDescription,
 		ObjectLock: objectLock(cfg),
+		Policy:     pol, DirectoryFrameAncestors: frameAncestors(cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("build web server: %w", err)
@@ -244,7 +257,7 @@ func openBlobs(ctx context.Context, cfg configs.Config) (blob.Store, error) {
 // newArchiver loads the credential key and builds the archiver with every
 // platform's connector. Runs a crashed process left "running" are failed
 // first: nothing of theirs was marked deleted, and their items are kept.
-func newArchiver(ctx context.Context, cfg configs.Config, cat *storage.Catalog, blobs blob.Store, m *api.Metrics, log *slog.Logger, onChange func()) (*archiver.Archiver, error) {
+func newArchiver(ctx context.Context, cfg configs.Config, cat *storage.Catalog, blobs blob.Store, m *api.Metrics, log *slog.Logger, screen func(string) []storage.FlagCapture, onChange func()) (*archiver.Archiver, error) {
 	key, err := storage.LoadSecretKey(cfg.SecretKey, cfg.DataDir)
 	if err != nil {
 		return nil, &configs.SettingError{Setting: "CIVICARCHIVE_SECRET_KEY (secret_key)", Msg: err.Error()}
@@ -263,7 +276,7 @@ func newArchiver(ctx context.Context, cfg configs.Config, cat *storage.Catalog, 
 		Limits:      platforms.NewHostLimits(float64(cfg.Capture.PerHostRPS), 2*cfg.Capture.PerHostRPS),
 		Concurrency: cfg.Capture.Concurrency, RunTimeout: cfg.Capture.RunTimeout, RecentWindow: cfg.Capture.RecentWindow,
 		MaxPageBytes: cfg.Capture.MaxPageBytes, Log: log.With("component", "archiver"), OnRun: m.CaptureRun,
-		OnChange: onChange,
+		OnChange: onChange, Screen: screen,
 	}), nil
 }
 

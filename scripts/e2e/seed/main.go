@@ -40,6 +40,11 @@ func run() error {
 	w := platformtest.NewWorld(time.Now().UTC().Add(-72*time.Hour).Truncate(time.Minute),
 		platformtest.Profile{ID: "42", Handle: "clintoncity", DisplayName: "City of Clinton"})
 	platformtest.Seed(w)
+	// A thread for the coordinator's review (policy screening): one comment
+	// breaks the policy (profanity), one does not.
+	dogs := w.AddPost("Dog park", "The new dog park on 1300 North opens Monday. Leashes off inside the fence only.")
+	w.AddComment(dogs, "", "Rex Owner", "These dog park rules are d*mn stupid, you sh1t-for-brains council")
+	w.AddComment(dogs, "", "Fido Fan", "Nice work on the dog park, thank you!")
 	road, library, err := find(w)
 	if err != nil {
 		return err
