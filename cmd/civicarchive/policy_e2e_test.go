@@ -123,6 +123,35 @@ func TestPolicyEndToEnd(t *testing.T) {
 	if rudeItem == 0 {
 		t.Fatal("the profane comment is not in the review queue")
 	}
+	// Flags are a search facet and filter for the clerk.
+	_, out, _ = cli(t, envVars, "", "token", "create", "--name", "clerk", "--role", "clerk")
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	clerk := lines[len(lines)-1]
+	var found struct {
+		Total  int
+		Hits   []struct{ Text string }
+		Facets map[string][]struct {
+			Term  string
+			Count int
+		}
+	}
+	waitFor(t, "flags in the search index", func() bool {
+		_, b := apiDo(t, "GET", base+"/api/v1/search?flag=K", clerk, nil)
+		json.Unmarshal(b, &found)
+		return found.Total == 1
+	})
+	if !strings.HasPrefix(found.Hits[0].Text, "Someone should burn") {
+		t.Errorf("flag=K finds %+v", found.Hits)
+	}
+	_, b := apiDo(t, "GET", base+"/api/v1/search", clerk, nil)
+	json.Unmarshal(b, &found)
+	letters := map[string]int{}
+	for _, f := range found.Facets["flag"] {
+		letters[f.Term] = f.Count
+	}
+	if letters["A"] < 1 || letters["D"] < 1 || letters["K"] != 1 || letters["L"] < 1 {
+		t.Errorf("flag facet: %v", found.Facets["flag"])
+	}
 	code, body = apiDo(t, "POST", fmt.Sprintf("%s/api/v1/items/%d/review", base, rudeItem), coord, map[string]string{"decision": "remove", "reason": "profanity, 3.4.3 A"})
 	if code != 200 {
 		t.Fatalf("remove: %d %s", code, body)
