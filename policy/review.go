@@ -216,3 +216,49 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// Rescreen screens every kept item's current text with the rules in use,
+// adding the flags of rules that did not flag it before (after the rules
+// changed). Decisions already made stay. progress, if set, is told how
+// many items were screened so far. It returns the items screened and the
+// flags added.
+func (o *Office) Rescreen(ctx context.Context, actor string, progress func(done int)) (items, added int, err error) {
+	var after uint64
+	for {
+		page, err := o.cat.ListItems(ctx, 0, after, 500)
+		if err != nil {
+			return items, added, err
+		}
+		ids := make([]uint64, 0, len(page.Items))
+		for _, it := range page.Items {
+			ids = append(ids, it.ID)
+		}
+		versions, err := o.cat.VersionsOf(ctx, ids)
+		if err != nil {
+			return items, added, err
+		}
+		for _, it := range page.Items {
+			vs := versions[it.ID]
+			if it.DisposedAt != nil || len(vs) == 0 {
+				continue
+			}
+			items++
+			hits := o.Screen(it.Text)
+			if len(hits) == 0 {
+				continue
+			}
+			n, err := o.cat.AddFlags(ctx, it, vs[len(vs)-1].ID, hits, actor)
+			if err != nil {
+				return items, added, err
+			}
+			added += n
+		}
+		if progress != nil {
+			progress(items)
+		}
+		if page.NextID == 0 {
+			return items, added, nil
+		}
+		after = page.NextID
+	}
+}

@@ -587,3 +587,41 @@ func (c *Catalog) FlagsOfItems(ctx context.Context, itemIDs []uint64) (map[uint6
 	}
 	return out, nil
 }
+
+// AddFlags adds screening flags to an item's version outside a capture
+// (the rules changed and the archive is screened again). Flags of rules
+// that already flagged the item are skipped. When any is new, a custody
+// event records it and the item's change sequence moves, so the search
+// index picks the flags up. It returns how many were new.
+func (c *Catalog) AddFlags(ctx context.Context, it Item, versionID uint64, flags []FlagCapture, actor string) (int, error) {
+	added := 0
+	err := c.Tx(ctx, func(tx *Catalog) error {
+		db := tx.gdb(ctx)
+		var rules []string
+		for _, f := range flags {
+			row := Flag{ItemID: it.ID, AccountID: it.AccountID, VersionID: versionID, Category: f.Category, Rule: f.Rule,
+				Match: f.Match, RulesVersion: f.RulesVersion, Status: FlagPending, CreatedAt: time.Now().UTC()}
+			res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected > 0 {
+				added++
+				rules = append(rules, f.Rule)
+			}
+		}
+		if added == 0 {
+			return nil
+		}
+		ev, err := tx.AppendCustody(ctx, NewEvent{Kind: "screened", Actor: actor, SubjectType: "item",
+			SubjectID: fmt.Sprint(it.ID), Details: map[string]any{"version": versionID, "rules": rules}})
+		if err != nil {
+			return err
+		}
+		return db.Model(&Item{}).Where("id = ?", it.ID).Update("change_seq", ev.Seq).Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("storage: add flags to item %d: %w", it.ID, err)
+	}
+	return added, nil
+}

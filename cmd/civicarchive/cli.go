@@ -106,6 +106,7 @@ func newRoot(e *env) *cobra.Command {
 		newHealthcheckCmd(e, sf),
 		newSearchCmd(e, sf),
 		newReindexCmd(e, sf),
+		newRescreenCmd(e, sf),
 		newVerifyCmd(e),
 	)
 	return root

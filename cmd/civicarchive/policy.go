@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/civicarchive/civicarchive/configs"
 	"github.com/civicarchive/civicarchive/policy"
@@ -56,4 +60,44 @@ func frameAncestors(cfg configs.Config) []string {
 		return nil
 	}
 	return []string{u.Scheme + "://" + u.Host}
+}
+
+// newRescreenCmd screens the whole archive again with the current rules
+// (after policy.screening_file changed). It may run beside the server: the
+// index picks the new flags up by change sequence.
+func newRescreenCmd(e *env, sf *settingsFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rescreen",
+		Short: "Screen every archived item again with the current screening rules, adding flags for rules that now fire",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := sf.load(e)
+			if err != nil {
+				return err
+			}
+			rules, err := loadScreening(cfg)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			log := newLogger(cfg, io.Discard)
+			cat, err := openCatalog(ctx, cfg, log)
+			if err != nil {
+				return err
+			}
+			defer cat.Close()
+			blobs, err := openBlobs(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			items, added, err := newPolicy(cfg, rules, cat, blobs, log).Rescreen(ctx, "cli:rescreen", nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "screened %d items with rules %s (%s): %d new flags in %s\n", items, rules.Label(), rules.Version(),
+				added, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/civicarchive/civicarchive/archiver/platforms/mastodon/mastodontest"
 	"github.com/civicarchive/civicarchive/archiver/platforms/platformtest"
+	"github.com/civicarchive/civicarchive/configs"
 )
 
 // The coordinator, with the real program: a department's plan is approved,
@@ -171,6 +173,31 @@ func TestPolicyEndToEnd(t *testing.T) {
 		t.Fatalf("removal record PDF: %d %q", resp.StatusCode, head)
 	}
 	_ = rude
+
+	// New rules: the archive is screened again, beside the running server,
+	// and only what the new rule catches is added. A broken rules file
+	// stops the command, naming its setting.
+	rulesFile := filepath.Join(dir, "rules.yaml")
+	os.WriteFile(rulesFile, append(append([]byte{}, configs.DefaultScreening...), []byte(`
+  - id: D.splash-sales
+    category: D
+    phrases: ["the kids will love"]
+`)...), 0o600)
+	withRules := map[string]string{"CIVICARCHIVE_POLICY_SCREENING_FILE": rulesFile}
+	for k, v := range envVars {
+		withRules[k] = v
+	}
+	code, out, errOut := cli(t, withRules, "", "rescreen")
+	if code != 0 || !strings.Contains(out, ": 1 new flags") {
+		t.Fatalf("rescreen: %d %q %q", code, out, errOut)
+	}
+	if code, out, _ := cli(t, withRules, "", "rescreen"); code != 0 || !strings.Contains(out, ": 0 new flags") {
+		t.Fatalf("rescreen again: %d %q", code, out)
+	}
+	os.WriteFile(rulesFile, []byte("version: x\nrules:\n  - id: M.bad\n    category: M\n    words: [x]\n"), 0o600)
+	if code, _, errOut := cli(t, withRules, "", "rescreen"); code != 2 || !strings.Contains(errOut, "CIVICARCHIVE_POLICY_SCREENING_FILE") {
+		t.Fatalf("rescreen with a bad rules file: %d %q", code, errOut)
+	}
 
 	// A comment deleted on the platform: the next full sweep finds it gone
 	// and its removal record follows.
