@@ -195,7 +195,9 @@ func (s *Server) listAccounts(c *gin.Context) {
 	}
 	out := make([]accountOut, 0, len(as))
 	for _, a := range as {
-		out = append(out, toAccountOut(a))
+		if ownsAccount(c, a) {
+			out = append(out, toAccountOut(a))
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"accounts": out})
 }
@@ -206,6 +208,9 @@ func (s *Server) getAccount(c *gin.Context) {
 		return
 	}
 	a, err := s.Catalog.AccountByID(c.Request.Context(), id)
+	if err == nil && !ownsAccount(c, *a) {
+		err = storage.ErrNotFound // another department's: as if it did not exist
+	}
 	if s.found(c, "account", err) {
 		c.JSON(http.StatusOK, toAccountOut(*a))
 	}

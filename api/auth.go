@@ -23,12 +23,15 @@ const (
 
 // Identity is the authenticated caller.
 type Identity struct {
-	Kind    string // "session" or "token"
-	Name    string // username or token name
-	Role    string
-	UserID  uint64
-	Display string // the user's display name, for letters they sign
-	session *storage.Session
+	Kind string // "session" or "token"
+	Name string // username or token name
+	Role string
+	// Department is a department head's department: it sees and manages
+	// only that department's accounts.
+	Department string
+	UserID     uint64
+	Display    string // the user's display name, for letters they sign
+	session    *storage.Session
 }
 
 // Actor is how the caller is named in the custody log.
@@ -78,10 +81,36 @@ func (s *Server) authorize(rt Route) gin.HandlerFunc {
 		case !slices.Contains(rt.Roles, id.Role):
 			s.fail(c, http.StatusForbidden, "forbidden", "your role may not do this")
 			c.Abort()
+		case !s.auditRead(c, rt, id):
+			s.fail(c, http.StatusServiceUnavailable, "unavailable", "cannot record this read in the audit log now; try again")
+			c.Abort()
 		default:
 			c.Next()
 		}
 	}
+}
+
+// auditRead records a read of non-public content (a GET of a route that
+// needs a role) in the custody log before it happens: no one reads
+// evidence or residents' data without a trace. The caller's own identity
+// (/api/v1/me) is not such content. False when the event could not be
+// written; the read is then refused.
+func (s *Server) auditRead(c *gin.Context, rt Route, id *Identity) bool {
+	if c.Request.Method != http.MethodGet || rt.Path == "/api/v1/me" {
+		return true
+	}
+	query := c.Request.URL.RawQuery
+	if len(query) > 1000 {
+		query = query[:1000] + "…"
+	}
+	_, err := s.Catalog.AppendCustody(c.Request.Context(), storage.NewEvent{Kind: "read", Actor: id.Actor(),
+		SubjectType: "route", SubjectID: rt.Method + " " + rt.Path,
+		Details: map[string]any{"path": c.Request.URL.Path, "query": query, "role": id.Role}})
+	if err != nil {
+		s.Log.Error("audit read", "route", rt.Path, "err", err)
+		return false
+	}
+	return true
 }
 
 // identify resolves the caller from a bearer token (JSON API) or the session
@@ -100,7 +129,7 @@ func (s *Server) identify(c *gin.Context, html bool) (*Identity, error) {
 		if err != nil {
 			return nil, err
 		}
-		id := &Identity{Kind: "token", Name: t.Name, Role: t.Role}
+		id := &Identity{Kind: "token", Name: t.Name, Role: t.Role, Department: t.Department}
 		if t.UserID != nil {
 			id.UserID = *t.UserID
 		}
@@ -117,7 +146,7 @@ func (s *Server) identify(c *gin.Context, html bool) (*Identity, error) {
 		}
 		return nil, err
 	}
-	return &Identity{Kind: "session", Name: sess.User.Username, Role: sess.User.Role, UserID: sess.UserID,
+	return &Identity{Kind: "session", Name: sess.User.Username, Role: sess.User.Role, Department: sess.User.Department, UserID: sess.UserID,
 		Display: sess.User.DisplayName, session: sess}, nil
 }
 

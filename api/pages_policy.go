@@ -22,9 +22,6 @@ import (
 // compliance, work plans, the review queue, removal records and repeat
 // violators. Each POST is CSRF-checked and redirects (POST → GET).
 
-// CanCoordinate reports whether the caller may use the coordinator's pages.
-func (id *Identity) CanCoordinate() bool { return id != nil && slices.Contains(managers, id.Role) }
-
 // dashboardView is what coordinator.html gets.
 type dashboardView struct {
 	pageData
@@ -44,7 +41,12 @@ func (s *Server) coordinatorPage(c *gin.Context) {
 	if !ok {
 		days = 30
 	}
-	d, err := s.Policy.Dashboard(c.Request.Context(), days, nil)
+	scope, _, err := s.deptScope(c)
+	if err != nil {
+		s.internal(c, "dashboard", err)
+		return
+	}
+	d, err := s.Policy.Dashboard(c.Request.Context(), days, scope)
 	if err != nil {
 		s.internal(c, "dashboard", err)
 		return
@@ -106,7 +108,7 @@ func (s *Server) renderAccountPolicy(c *gin.Context, status int, id uint64, prob
 		s.internal(c, "account policy page", err)
 		return
 	}
-	if len(comp) == 0 {
+	if len(comp) == 0 || !ownsAccount(c, comp[0].Account) {
 		s.fail(c, http.StatusNotFound, "not_found", "no such account")
 		return
 	}
@@ -146,8 +148,16 @@ func (s *Server) accountPolicyAction(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if a, err := s.Catalog.AccountByID(c.Request.Context(), id); err != nil || !ownsAccount(c, *a) {
+		s.fail(c, http.StatusNotFound, "not_found", "no such account")
+		return
+	}
 	if !s.checkCSRF(c) {
 		s.renderAccountPolicy(c, http.StatusForbidden, id, []string{"Your form expired. Please try again."}, "")
+		return
+	}
+	if isDepartmentHead(c) && (c.Param("action") == "contact" || c.Param("action") == "authenticity") {
+		s.fail(c, http.StatusForbidden, "forbidden", "the coordinator keeps the directory and checks authenticity")
 		return
 	}
 	ctx, actor := c.Request.Context(), identity(c).Actor()
@@ -221,6 +231,8 @@ type plansView struct {
 	Form      map[string]string
 	Problems  []string
 	Notice    string
+	// Department is a department head's own: its plans are for it.
+	Department string
 }
 
 // plansPage is GET /coordinator/plans.
@@ -244,7 +256,13 @@ func (s *Server) renderPlans(c *gin.Context, status int, form map[string]string,
 	for _, a := range as {
 		v.Accounts[a.ID] = toAccountOut(a)
 	}
+	if id := identity(c); isDepartmentHead(c) {
+		v.Department = id.Department
+	}
 	for _, p := range ps {
+		if a, ok := v.Accounts[p.AccountID]; isDepartmentHead(c) && (!ok || !sameDepartment(a.Department, v.Department)) {
+			continue
+		}
 		if p.Status == storage.PlanPending {
 			v.Pending = append(v.Pending, toPlanOut(p))
 		} else {

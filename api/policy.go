@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,6 +116,22 @@ func (s *Server) submitPlan(c *gin.Context) {
 // page). problems are field errors.
 func (s *Server) submitPlanInput(c *gin.Context, in planIn) (*storage.WorkPlan, *storage.Account, map[string]string, error) {
 	problems := map[string]string{}
+	if id := identity(c); isDepartmentHead(c) {
+		// A department head plans for its own department only.
+		in.Department = id.Department
+		if in.Account != nil {
+			in.Account.Department = id.Department
+		}
+		if in.AccountID != 0 {
+			a, err := s.Catalog.AccountByID(c.Request.Context(), in.AccountID)
+			if err == nil && !ownsAccount(c, *a) {
+				err = storage.ErrNotFound
+			}
+			if err != nil {
+				return nil, nil, nil, err
+			}
+		}
+	}
 	if (in.Account == nil) == (in.AccountID == 0) {
 		problems["account"] = "give either a new account or the account_id of a registered one"
 	}
@@ -170,9 +187,16 @@ func (s *Server) listPlans(c *gin.Context) {
 		s.internal(c, "list plans", err)
 		return
 	}
+	scope, limited, err := s.deptScope(c)
+	if err != nil {
+		s.internal(c, "list plans", err)
+		return
+	}
 	out := make([]planOut, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, toPlanOut(p))
+		if !limited || slices.Contains(scope, p.AccountID) {
+			out = append(out, toPlanOut(p))
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"plans": out})
 }
@@ -198,6 +222,13 @@ func (s *Server) getPlan(c *gin.Context) {
 		return
 	}
 	p, err := s.Catalog.PlanByID(c.Request.Context(), id)
+	if err == nil {
+		if scope, limited, serr := s.deptScope(c); serr != nil {
+			err = serr
+		} else if limited && !slices.Contains(scope, p.AccountID) {
+			err = storage.ErrNotFound
+		}
+	}
 	if s.found(c, "plan", err) {
 		c.JSON(http.StatusOK, toPlanOut(*p))
 	}
@@ -272,6 +303,9 @@ func (s *Server) accountForPolicy(c *gin.Context) (*storage.Account, bool) {
 		return nil, false
 	}
 	a, err := s.Catalog.AccountByID(c.Request.Context(), id)
+	if err == nil && !ownsAccount(c, *a) {
+		err = storage.ErrNotFound // another department's: as if it did not exist
+	}
 	if !s.found(c, "account", err) {
 		return nil, false
 	}
@@ -370,8 +404,13 @@ func (s *Server) acknowledge(c *gin.Context) {
 // designatedCSV is GET /api/v1/designated-users.csv: every account's
 // designated users with their acknowledgments.
 func (s *Server) designatedCSV(c *gin.Context) {
+	scope, _, err := s.deptScope(c)
+	if err != nil {
+		s.internal(c, "designated users csv", err)
+		return
+	}
 	var buf strings.Builder
-	if err := s.Policy.DesignatedCSV(c.Request.Context(), nil, &buf); err != nil {
+	if err := s.Policy.DesignatedCSV(c.Request.Context(), scope, &buf); err != nil {
 		s.internal(c, "designated users csv", err)
 		return
 	}
@@ -525,7 +564,12 @@ func toComplianceOut(cp policy.Compliance) complianceOut {
 
 // compliance is GET /api/v1/compliance: every account's standing and gaps.
 func (s *Server) compliance(c *gin.Context) {
-	cs, err := s.Policy.Compliance(c.Request.Context(), nil)
+	scope, _, err := s.deptScope(c)
+	if err != nil {
+		s.internal(c, "compliance", err)
+		return
+	}
+	cs, err := s.Policy.Compliance(c.Request.Context(), scope)
 	if err != nil {
 		s.internal(c, "compliance", err)
 		return
@@ -835,7 +879,12 @@ func (s *Server) dashboardJSON(c *gin.Context) {
 		s.invalid(c, map[string]string{"days": "must be a number from 1 to 366"})
 		return
 	}
-	d, err := s.Policy.Dashboard(c.Request.Context(), days, nil)
+	scope, _, err := s.deptScope(c)
+	if err != nil {
+		s.internal(c, "dashboard", err)
+		return
+	}
+	d, err := s.Policy.Dashboard(c.Request.Context(), days, scope)
 	if err != nil {
 		s.internal(c, "dashboard", err)
 		return

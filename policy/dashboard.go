@@ -165,7 +165,7 @@ func (o *Office) Dashboard(ctx context.Context, days int, accounts []uint64) (*D
 	if err != nil {
 		return nil, err
 	}
-	counts, err := o.cat.CountFlags(ctx)
+	counts, err := o.cat.CountFlags(ctx, accounts)
 	if err != nil {
 		return nil, err
 	}

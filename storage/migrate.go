@@ -109,6 +109,12 @@ var migrations = []migration{
 		}
 		return createMissingTables(tx, &Flag{}, &Removal{}, &WorkPlan{})
 	}},
+	{5, "department heads: users' and tokens' department", func(tx *gorm.DB) error {
+		if err := addMissingColumns(tx, &User{}, "Department"); err != nil {
+			return err
+		}
+		return addMissingColumns(tx, &APIToken{}, "Department")
+	}},
 }
 
 // createMissingTables creates the models' tables that do not exist yet.

@@ -1,6 +1,11 @@
 package storage
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Roles a user or API token can hold.
 const (
@@ -8,10 +13,29 @@ const (
 	RoleCoordinator = "coordinator"
 	RoleClerk       = "clerk"
 	RoleLegal       = "legal"
+	// RoleDepartment is a department head: limited to the accounts of its
+	// own department (User.Department, APIToken.Department).
+	RoleDepartment = "department"
 )
 
-// Roles lists every role, in order of the contract.
-var Roles = []string{RoleAdmin, RoleCoordinator, RoleClerk, RoleLegal}
+// Roles lists every role, in order of the contract, then the department
+// head.
+var Roles = []string{RoleAdmin, RoleCoordinator, RoleClerk, RoleLegal, RoleDepartment}
+
+// CheckDepartment says whether a role and a department go together: a
+// department head needs its department, no other role has one.
+func CheckDepartment(role, department string) error {
+	department = strings.TrimSpace(department)
+	switch {
+	case role == RoleDepartment && department == "":
+		return errors.New("a department head needs a department (--department)")
+	case role != RoleDepartment && department != "":
+		return fmt.Errorf("only the %s role has a department", RoleDepartment)
+	case len(department) > 255:
+		return errors.New("department is longer than 255 characters")
+	}
+	return nil
+}
 
 // ValidRole reports whether r is one of Roles.
 func ValidRole(r string) bool {
@@ -287,7 +311,8 @@ type User struct {
 	Username     string `gorm:"size:128;not null;uniqueIndex"`
 	DisplayName  string `gorm:"size:255;not null;default:''"`
 	Role         string `gorm:"size:16;not null"`
-	PasswordHash string `gorm:"size:255;not null"` // argon2id, PHC string format
+	Department   string `gorm:"size:255;not null;default:''"` // a department head's department
+	PasswordHash string `gorm:"size:255;not null"`            // argon2id, PHC string format
 	Disabled     bool   `gorm:"not null;default:false"`
 	FailedLogins int    `gorm:"not null;default:0"`
 	LockedUntil  *time.Time
@@ -300,6 +325,7 @@ type APIToken struct {
 	ID         uint64 `gorm:"primaryKey"`
 	Name       string `gorm:"size:255;not null"`
 	Role       string `gorm:"size:16;not null"`
+	Department string `gorm:"size:255;not null;default:''"` // a department head's department
 	UserID     *uint64
 	TokenHash  string `gorm:"size:64;not null;uniqueIndex"`
 	Prefix     string `gorm:"size:16;not null"` // first characters, to tell tokens apart in lists

@@ -83,13 +83,17 @@ func (c *Catalog) FlagByID(ctx context.Context, id uint64) (*Flag, error) {
 	return &f, nil
 }
 
-// CountFlags counts flags by status.
-func (c *Catalog) CountFlags(ctx context.Context) (map[string]int64, error) {
+// CountFlags counts flags by status, of the accounts (nil: all).
+func (c *Catalog) CountFlags(ctx context.Context, accounts []uint64) (map[string]int64, error) {
 	var rows []struct {
 		Status string
 		N      int64
 	}
-	if err := c.gdb(ctx).Model(&Flag{}).Select("status, count(*) AS n").Group("status").Find(&rows).Error; err != nil {
+	q := c.gdb(ctx).Model(&Flag{})
+	if accounts != nil {
+		q = q.Where("account_id IN ?", append([]uint64{0}, accounts...))
+	}
+	if err := q.Select("status, count(*) AS n").Group("status").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("storage: count flags: %w", err)
 	}
 	out := map[string]int64{FlagPending: 0, FlagKept: 0, FlagRemoved: 0}

@@ -102,7 +102,7 @@ func testDecisionsAndRemovals(t *testing.T, c *Catalog, _ Options) {
 			t.Fatal(err)
 		}
 	}
-	counts, err := c.CountFlags(ctx)
+	counts, err := c.CountFlags(ctx, nil)
 	if err != nil || counts[FlagRemoved] != 2 || counts[FlagKept] != 1 || counts[FlagPending] != 0 {
 		t.Fatalf("counts = %v, %v", counts, err)
 	}

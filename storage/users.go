@@ -73,6 +73,7 @@ func CheckPassword(hash, password string) bool {
 // NewUser is what CreateUser needs.
 type NewUser struct {
 	Username, DisplayName, Role, Password string
+	Department                            string // a department head's department
 }
 
 // CreateUser stores a user with a hashed password.
@@ -84,6 +85,9 @@ func (c *Catalog) CreateUser(ctx context.Context, n NewUser) (*User, error) {
 	if !ValidRole(n.Role) {
 		return nil, fmt.Errorf("storage: create user: role %q is not one of %s", n.Role, strings.Join(Roles, ", "))
 	}
+	if err := CheckDepartment(n.Role, n.Department); err != nil {
+		return nil, fmt.Errorf("storage: create user: %w", err)
+	}
 	if utf8.RuneCountInString(n.Password) < MinPasswordLen {
 		return nil, fmt.Errorf("storage: create user: password must be at least %d characters", MinPasswordLen)
 	}
@@ -91,7 +95,7 @@ func (c *Catalog) CreateUser(ctx context.Context, n NewUser) (*User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: create user: %w", err)
 	}
-	u := &User{Username: n.Username, DisplayName: n.DisplayName, Role: n.Role, PasswordHash: hash}
+	u := &User{Username: n.Username, DisplayName: n.DisplayName, Role: n.Role, Department: strings.TrimSpace(n.Department), PasswordHash: hash}
 	if err := c.gdb(ctx).Create(u).Error; err != nil {
 		return nil, fmt.Errorf("storage: create user %q: %w", n.Username, mapErr(err))
 	}
@@ -210,6 +214,15 @@ const TokenPrefix = "cva_"
 
 // CreateToken makes an API token and returns its only plaintext copy.
 func (c *Catalog) CreateToken(ctx context.Context, name, role string, userID *uint64) (string, *APIToken, error) {
+	return c.CreateTokenIn(ctx, name, role, "", userID)
+}
+
+// CreateTokenIn is CreateToken for a role that may need a department (a
+// department head's token).
+func (c *Catalog) CreateTokenIn(ctx context.Context, name, role, department string, userID *uint64) (string, *APIToken, error) {
+	if err := CheckDepartment(role, department); err != nil {
+		return "", nil, fmt.Errorf("storage: create token: %w", err)
+	}
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return "", nil, errors.New("storage: create token: name is required")
@@ -221,7 +234,7 @@ func (c *Catalog) CreateToken(ctx context.Context, name, role string, userID *ui
 	if err != nil {
 		return "", nil, fmt.Errorf("storage: create token: %w", err)
 	}
-	t := &APIToken{Name: name, Role: role, UserID: userID, TokenHash: hashSecret(plain), Prefix: plain[:len(TokenPrefix)+6]}
+	t := &APIToken{Name: name, Role: role, Department: strings.TrimSpace(department), UserID: userID, TokenHash: hashSecret(plain), Prefix: plain[:len(TokenPrefix)+6]}
 	if err := c.gdb(ctx).Create(t).Error; err != nil {
 		return "", nil, fmt.Errorf("storage: create token: %w", mapErr(err))
 	}
@@ -301,4 +314,39 @@ func (c *Catalog) ListUsers(ctx context.Context) ([]User, error) {
 	var us []User
 	err := c.gdb(ctx).Order("username").Find(&us).Error
 	return us, err
+}
+
+// SetUserRole changes a user's role (and department), with a custody event
+// naming the old and the new, in one transaction. The user's sessions end:
+// the next page asks them to sign in again under the new role.
+func (c *Catalog) SetUserRole(ctx context.Context, username, role, department, actor string) (*User, error) {
+	if !ValidRole(role) {
+		return nil, fmt.Errorf("storage: set role: role %q is not one of %s", role, strings.Join(Roles, ", "))
+	}
+	if err := CheckDepartment(role, department); err != nil {
+		return nil, fmt.Errorf("storage: set role: %w", err)
+	}
+	department = strings.TrimSpace(department)
+	var u User
+	err := c.Tx(ctx, func(tx *Catalog) error {
+		db := tx.gdb(ctx)
+		if err := db.Where("username = ?", username).First(&u).Error; err != nil {
+			return mapErr(err)
+		}
+		from, fromDept := u.Role, u.Department
+		if err := db.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{"role": role, "department": department}).Error; err != nil {
+			return err
+		}
+		if err := db.Where("user_id = ?", u.ID).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		u.Role, u.Department = role, department
+		_, err := tx.AppendCustody(ctx, NewEvent{Kind: "role_changed", Actor: actor, SubjectType: "user", SubjectID: fmt.Sprint(u.ID),
+			Details: map[string]any{"username": u.Username, "from": from, "from_department": fromDept, "to": role, "to_department": department}})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: set role of %q: %w", username, err)
+	}
+	return &u, nil
 }

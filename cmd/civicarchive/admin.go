@@ -43,7 +43,7 @@ func cliActor() string {
 
 func newTokenCmd(e *env, sf *settingsFlags) *cobra.Command {
 	token := &cobra.Command{Use: "token", Short: "Manage API tokens"}
-	var name, role string
+	var name, role, department string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create an API token; the token is the last line of the output",
@@ -52,16 +52,19 @@ func newTokenCmd(e *env, sf *settingsFlags) *cobra.Command {
 			if !storage.ValidRole(role) {
 				return &exitError{2, fmt.Errorf("--role %q is not one of %s", role, strings.Join(storage.Roles, ", "))}
 			}
+			if err := storage.CheckDepartment(role, department); err != nil {
+				return &exitError{2, err}
+			}
 			return withCatalog(cmd, e, sf, func(ctx context.Context, cat *storage.Catalog) error {
 				var plain string
 				err := cat.Tx(ctx, func(tx *storage.Catalog) error {
-					p, t, err := tx.CreateToken(ctx, name, role, nil)
+					p, t, err := tx.CreateTokenIn(ctx, name, role, department, nil)
 					if err != nil {
 						return err
 					}
 					plain = p
 					_, err = tx.AppendCustody(ctx, storage.NewEvent{Kind: "token_created", Actor: cliActor(),
-						SubjectType: "api_token", SubjectID: fmt.Sprint(t.ID), Details: map[string]any{"name": t.Name, "role": t.Role}})
+						SubjectType: "api_token", SubjectID: fmt.Sprint(t.ID), Details: map[string]any{"name": t.Name, "role": t.Role, "department": t.Department}})
 					return err
 				})
 				if err != nil {
@@ -73,7 +76,8 @@ func newTokenCmd(e *env, sf *settingsFlags) *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "what the token is for, e.g. \"records office laptop\" (required)")
-	create.Flags().StringVar(&role, "role", "", "admin, coordinator, clerk or legal (required)")
+	create.Flags().StringVar(&role, "role", "", "admin, coordinator, clerk, legal or department (required)")
+	create.Flags().StringVar(&department, "department", "", "the department of a department head's token (role department)")
 	create.MarkFlagRequired("name")
 	create.MarkFlagRequired("role")
 	token.AddCommand(create)
@@ -92,6 +96,9 @@ func newUserCmd(e *env, sf *settingsFlags) *cobra.Command {
 			if !storage.ValidRole(n.Role) {
 				return &exitError{2, fmt.Errorf("--role %q is not one of %s", n.Role, strings.Join(storage.Roles, ", "))}
 			}
+			if err := storage.CheckDepartment(n.Role, n.Department); err != nil {
+				return &exitError{2, err}
+			}
 			pw, err := readPassword(e, passwordFile)
 			if err != nil {
 				return err
@@ -104,7 +111,7 @@ func newUserCmd(e *env, sf *settingsFlags) *cobra.Command {
 						return err
 					}
 					if _, err := tx.AppendCustody(ctx, storage.NewEvent{Kind: "user_created", Actor: cliActor(),
-						SubjectType: "user", SubjectID: fmt.Sprint(u.ID), Details: map[string]any{"username": u.Username, "role": u.Role}}); err != nil {
+						SubjectType: "user", SubjectID: fmt.Sprint(u.ID), Details: map[string]any{"username": u.Username, "role": u.Role, "department": u.Department}}); err != nil {
 						return err
 					}
 					fmt.Fprintf(e.stdout, "Created user %s with role %s.\n", u.Username, u.Role)
@@ -115,12 +122,41 @@ func newUserCmd(e *env, sf *settingsFlags) *cobra.Command {
 	}
 	f := create.Flags()
 	f.StringVar(&n.Username, "username", "", "login name (required)")
-	f.StringVar(&n.Role, "role", "", "admin, coordinator, clerk or legal (required)")
+	f.StringVar(&n.Role, "role", "", "admin, coordinator, clerk, legal or department (required)")
+	f.StringVar(&n.Department, "department", "", "a department head's department, as accounts name it (role department)")
 	f.StringVar(&n.DisplayName, "display-name", "", "full name shown on pages")
 	f.StringVar(&passwordFile, "password-file", "", "read the password from this file's first line")
 	create.MarkFlagRequired("username")
 	create.MarkFlagRequired("role")
-	usr.AddCommand(create)
+	var newRole, newDept string
+	role := &cobra.Command{
+		Use:   "role USERNAME",
+		Short: "Change a user's role (and department); a custody event, and the user's sessions end",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !storage.ValidRole(newRole) {
+				return &exitError{2, fmt.Errorf("--role %q is not one of %s", newRole, strings.Join(storage.Roles, ", "))}
+			}
+			if err := storage.CheckDepartment(newRole, newDept); err != nil {
+				return &exitError{2, err}
+			}
+			return withCatalog(cmd, e, sf, func(ctx context.Context, cat *storage.Catalog) error {
+				u, err := cat.SetUserRole(ctx, args[0], newRole, newDept, cliActor())
+				if errors.Is(err, storage.ErrNotFound) {
+					return &exitError{1, fmt.Errorf("no user %q", args[0])}
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "User %s now has role %s.\n", u.Username, u.Role)
+				return nil
+			})
+		},
+	}
+	role.Flags().StringVar(&newRole, "role", "", "admin, coordinator, clerk, legal or department (required)")
+	role.Flags().StringVar(&newDept, "department", "", "the department, for role department")
+	role.MarkFlagRequired("role")
+	usr.AddCommand(create, role)
 	return usr
 }
 
@@ -160,7 +196,7 @@ func readPassword(e *env, file string) (string, error) {
 }
 
 func newCustodyCmd(e *env, sf *settingsFlags) *cobra.Command {
-	custody := &cobra.Command{Use: "custody", Short: "The hash-chained custody log"}
+	custody := &cobra.Command{Use: "custody", Aliases: []string{"audit"}, Short: "The hash-chained custody and audit log (also: civicarchive audit verify)"}
 	custody.AddCommand(&cobra.Command{
 		Use:   "verify",
 		Short: "Check the custody log's hash chain; exit 1 naming the first broken event",
