@@ -101,6 +101,8 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Path: "/coordinator/designated-users.csv", Access: Roles, Roles: planners, HTML: true, handler: s.designatedCSV},
 		{Method: "GET", Path: "/admin/calendar", Access: Roles, Roles: adminOnly, HTML: true, handler: s.adminCalendarPage},
 		{Method: "POST", Path: "/admin/calendar", Access: Roles, Roles: adminOnly, HTML: true, handler: s.adminCalendarInstall},
+		{Method: "GET", Path: "/account/password", Access: Roles, Roles: anyRole, HTML: true, handler: s.passwordPage},
+		{Method: "POST", Path: "/account/password", Access: Roles, Roles: anyRole, HTML: true, handler: s.changePassword},
 		// Last of the pages: TestEveryRouteChecksRoles walks the table in
 		// order, and signing out ends the sessions the pages after it need.
 		{Method: "POST", Path: "/logout", Access: Roles, Roles: anyRole, HTML: true, handler: s.logout},

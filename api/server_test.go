@@ -114,6 +114,8 @@ const testDepartment = "Parks"
 // routeAccess is who may call each route. A route missing here fails
 // TestEveryRouteChecksRoles: adding a route means deciding who may use it.
 var routeAccess = map[string][]string{
+	"GET /account/password":                                          {"admin", "coordinator", "clerk", "legal", "department"},
+	"POST /account/password":                                         {"admin", "coordinator", "clerk", "legal", "department"},
 	"GET /directory":                                                 {"public"},
 	"GET /api/v1/directory":                                          {"public"},
 	"GET /coordinator":                                               {"admin", "coordinator", "department"},

@@ -350,3 +350,39 @@ func (c *Catalog) SetUserRole(ctx context.Context, username, role, department, a
 	}
 	return &u, nil
 }
+
+// ChangePassword sets a user's new password after checking the current
+// one, ends every other session of the user (keep: the session making the
+// change, 0 for none) and records a custody event (never the password). A
+// wrong current password is ErrBadCredentials and changes nothing.
+func (c *Catalog) ChangePassword(ctx context.Context, userID uint64, current, next string, keep uint64) error {
+	if utf8.RuneCountInString(next) < MinPasswordLen {
+		return fmt.Errorf("%w: the new password must be at least %d characters", ErrWeakPassword, MinPasswordLen)
+	}
+	var u User
+	if err := c.gdb(ctx).First(&u, userID).Error; err != nil {
+		return mapErr(err)
+	}
+	if !CheckPassword(u.PasswordHash, current) {
+		return ErrBadCredentials
+	}
+	hash, err := HashPassword(next)
+	if err != nil {
+		return fmt.Errorf("storage: change password: %w", err)
+	}
+	return c.Tx(ctx, func(tx *Catalog) error {
+		db := tx.gdb(ctx)
+		if err := db.Model(&User{}).Where("id = ?", userID).Update("password_hash", hash).Error; err != nil {
+			return err
+		}
+		if err := db.Where("user_id = ? AND id <> ?", userID, keep).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		_, err := tx.AppendCustody(ctx, NewEvent{Kind: "password_changed", Actor: "user:" + u.Username, SubjectType: "user",
+			SubjectID: fmt.Sprint(userID), Details: map[string]any{"username": u.Username, "other_sessions_ended": true}})
+		return err
+	})
+}
+
+// ErrWeakPassword: a new password too short to accept.
+var ErrWeakPassword = errors.New("storage: password too weak")
