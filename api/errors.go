@@ -69,7 +69,7 @@ func (s *Server) invalid(c *gin.Context, problems map[string]string) {
 // pathID reads the :id path parameter; a malformed one is a 404 (there is
 // no such thing), never a 500.
 func (s *Server) pathID(c *gin.Context) (uint64, bool) {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	id, err := strconv.ParseUint(c.Param("id"), 10, 63)
 	if err != nil || id == 0 {
 		s.fail(c, http.StatusNotFound, "not_found", "no such "+strings.TrimSuffix(strings.Split(strings.TrimPrefix(c.FullPath(), "/api/v1/"), "/")[0], "s"))
 		return 0, false

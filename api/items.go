@@ -93,7 +93,7 @@ func decodeToken(tok string) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	id, err := strconv.ParseUint(rest, 10, 64)
+	id, err := strconv.ParseUint(rest, 10, 63)
 	return id, err == nil
 }
 
@@ -102,7 +102,7 @@ func (s *Server) listItems(c *gin.Context) {
 	problems := map[string]string{}
 	var account uint64
 	if v := c.Query("account"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
+		n, err := strconv.ParseUint(v, 10, 63)
 		if err != nil {
 			problems["account"] = "must be an account id"
 		}

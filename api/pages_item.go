@@ -64,7 +64,7 @@ const threadLimit = 10_000
 
 // itemPathID reads :id of a page route; a malformed one is a 404 page.
 func (s *Server) itemPathID(c *gin.Context) (uint64, bool) {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	id, err := strconv.ParseUint(c.Param("id"), 10, 63)
 	if err != nil || id == 0 {
 		s.fail(c, http.StatusNotFound, "not_found", "no such item")
 		return 0, false

@@ -53,7 +53,7 @@ func (s *Server) placeHoldPage(c *gin.Context) {
 	}
 	in := holdInput{Matter: v.Matter, Query: v.Query}
 	for _, f := range strings.FieldsFunc(v.ItemIDs, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' }) {
-		id, err := strconv.ParseUint(f, 10, 64)
+		id, err := strconv.ParseUint(f, 10, 63)
 		if err != nil {
 			v.Problems = []string{"Item ids must be numbers, separated by commas or spaces."}
 			s.renderHolds(c, http.StatusUnprocessableEntity, v)
@@ -148,7 +148,7 @@ func (s *Server) startExportPage(c *gin.Context) {
 	}
 	in := exportInput{Matter: v.Matter}
 	if v.HoldID != "" {
-		id, err := strconv.ParseUint(v.HoldID, 10, 64)
+		id, err := strconv.ParseUint(v.HoldID, 10, 63)
 		if err != nil {
 			v.Problems = []string{"Pick a hold from the list."}
 			s.renderExports(c, http.StatusUnprocessableEntity, v)

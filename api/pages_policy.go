@@ -161,7 +161,7 @@ func (s *Server) accountPolicyAction(c *gin.Context) {
 		return
 	}
 	ctx, actor := c.Request.Context(), identity(c).Actor()
-	sub := func(name string) uint64 { n, _ := strconv.ParseUint(c.PostForm(name), 10, 64); return n }
+	sub := func(name string) uint64 { n, _ := strconv.ParseUint(c.PostForm(name), 10, 63); return n }
 	var err error
 	done := ""
 	switch c.Param("action") {
@@ -358,7 +358,7 @@ type reviewView struct {
 // reviewPage is GET /coordinator/review?category=A: flags awaiting
 // review, one entry per item, oldest first.
 func (s *Server) reviewPage(c *gin.Context) {
-	removal, _ := strconv.ParseUint(c.Query("removal"), 10, 64)
+	removal, _ := strconv.ParseUint(c.Query("removal"), 10, 63)
 	s.renderReview(c, http.StatusOK, nil, c.Query("done"), removal)
 }
 

@@ -223,7 +223,7 @@ func (s *Server) facetViews(q url.Values, facets map[string][]search.FacetCount,
 			case search.FacetMonth:
 				ft.URL, ft.Active = monthLink(q, t.Term)
 			case search.FacetAccount:
-				if id, err := strconv.ParseUint(t.Term, 10, 64); err == nil {
+				if id, err := strconv.ParseUint(t.Term, 10, 63); err == nil {
 					if a, ok := accounts[id]; ok {
 						ft.Label = a.Handle + " (" + a.Platform + ")"
 					}

@@ -207,7 +207,7 @@ func (s *Server) queryID(c *gin.Context, name string) (uint64, bool) {
 	if v == "" {
 		return 0, true
 	}
-	id, err := strconv.ParseUint(v, 10, 64)
+	id, err := strconv.ParseUint(v, 10, 63)
 	if err != nil {
 		s.invalid(c, map[string]string{name: "must be a number"})
 		return 0, false
@@ -348,7 +348,7 @@ func (s *Server) addDesignated(c *gin.Context) {
 
 // subID reads a second numeric path parameter.
 func (s *Server) subID(c *gin.Context, name, what string) (uint64, bool) {
-	id, err := strconv.ParseUint(c.Param(name), 10, 64)
+	id, err := strconv.ParseUint(c.Param(name), 10, 63)
 	if err != nil || id == 0 {
 		s.fail(c, http.StatusNotFound, "not_found", "no such "+what)
 		return 0, false

@@ -32,7 +32,7 @@ func (s *Server) loadRequest(c *gin.Context) (*storage.Request, bool) {
 		r   *storage.Request
 		err error
 	)
-	if n, perr := strconv.ParseUint(p, 10, 64); perr == nil {
+	if n, perr := strconv.ParseUint(p, 10, 63); perr == nil {
 		r, err = s.Catalog.RequestByID(c.Request.Context(), n)
 	} else {
 		r, err = s.Catalog.RequestByTracking(c.Request.Context(), strings.ToUpper(p))
@@ -146,7 +146,7 @@ func (s *Server) queueFilter(c *gin.Context) storage.RequestFilter {
 	case "me":
 		f.AssigneeID = identity(c).UserID
 	default:
-		f.AssigneeID, _ = strconv.ParseUint(a, 10, 64)
+		f.AssigneeID, _ = strconv.ParseUint(a, 10, 63)
 	}
 	if n, err := strconv.Atoi(c.Query("offset")); err == nil && n > 0 {
 		f.Offset = n
@@ -249,7 +249,7 @@ func (j jsonInput) list(n string) []string {
 func ids(vals []string) ([]uint64, error) {
 	out := make([]uint64, 0, len(vals))
 	for _, v := range vals {
-		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 63)
 		if err != nil {
 			return nil, records.FieldErrors{"ids": "must be numbers"}
 		}

@@ -405,7 +405,7 @@ func (s *Server) sendRequestFile(c *gin.Context, r *storage.Request, what string
 		key, ctype, name = r.ReleaseKey, "application/zip", r.TrackingNumber+"-records.zip"
 	case strings.HasPrefix(what, "letter-"):
 		id, html := strings.CutSuffix(strings.TrimPrefix(what, "letter-"), ".html")
-		lid, err := strconv.ParseUint(id, 10, 64)
+		lid, err := strconv.ParseUint(id, 10, 63)
 		if err != nil {
 			break
 		}

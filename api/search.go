@@ -64,7 +64,7 @@ func (s *Server) searchRequestFrom(q url.Values) (search.Request, map[string]str
 		Departments: multiValues(q, "department"), Authors: multiValues(q, "author"), Flags: multiValues(q, "flag"),
 		Sort: sort, PageToken: q.Get("page_token")}
 	for _, a := range multiValues(q, "account") {
-		id, err := strconv.ParseUint(a, 10, 64)
+		id, err := strconv.ParseUint(a, 10, 63)
 		if err != nil {
 			problems["account"] = "must be account ids"
 			continue

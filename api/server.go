@@ -6,6 +6,7 @@ package api
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -65,6 +66,10 @@ type Deps struct {
 	// Policy serves the social media policy: directory, plans, designated
 	// users, custodians, screening review, removal records.
 	Policy *policy.Office
+	// TrustedProxies are the addresses or CIDR ranges of the reverse
+	// proxies in front of the server, whose X-Forwarded-For is believed;
+	// none by default.
+	TrustedProxies []string
 	// DirectoryFrameAncestors are the origins allowed to embed the public
 	// directory in a frame (the city's website); every other page refuses
 	// framing.
@@ -124,6 +129,13 @@ func New(d Deps) (*Server, error) {
 		lookupLimiter: newAddressLimiter(60, time.Hour),
 		loginLimiter:  newAddressLimiter(30, 15*time.Minute)}
 	s.engine.HandleMethodNotAllowed = true
+	// The client's address (per-address limits, logs) is the connection's
+	// unless it comes through a proxy listed in TrustedProxies: by default
+	// an X-Forwarded-For header is not believed, so a client cannot name
+	// itself a new address to escape the limits.
+	if err := s.engine.SetTrustedProxies(d.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
 	// Handlers pass c.Request.Context() to storage, never c itself: gin
 	// recycles Contexts after the request, and the SQLite driver watches
 	// ctx.Done() from its own goroutine.

@@ -47,6 +47,10 @@ type Config struct {
 	Records     Records  `yaml:"records"`
 	SMTP        SMTP     `yaml:"smtp"`
 	Policy      Policy   `yaml:"policy"`
+
+	// SecretKeyPrevious is a key that only opens credentials: the one
+	// `key rotate` replaced, until the server has started with the new one.
+	SecretKeyPrevious string `yaml:"secret_key_previous"`
 }
 
 // Records configures the records office: who the city is in its letters,
@@ -112,6 +116,33 @@ type HTTP struct {
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
 	MaxBodyBytes      int64         `yaml:"max_body_bytes"`
+	// TrustedProxies: comma-separated addresses or CIDR ranges of the
+	// reverse proxies whose X-Forwarded-For is believed; empty: none.
+	TrustedProxies string `yaml:"trusted_proxies"`
+}
+
+// TrustedProxyList splits TrustedProxies.
+func (h HTTP) TrustedProxyList() []string {
+	var out []string
+	for _, p := range strings.Split(h.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// checkProxies accepts addresses and CIDR ranges.
+func checkProxies(v string) error {
+	for _, p := range (HTTP{TrustedProxies: v}).TrustedProxyList() {
+		if _, _, err := net.ParseCIDR(p); err == nil {
+			continue
+		}
+		if net.ParseIP(p) == nil {
+			return fmt.Errorf("%q is not an IP address or CIDR range", p)
+		}
+	}
+	return nil
 }
 
 // Database configures the catalog connection pool.

@@ -18,55 +18,80 @@ import (
 // old values apart.
 const sealVersion byte = 1
 
-// Sealer encrypts platform credentials at rest with AES-256-GCM.
+// Sealer encrypts platform credentials at rest with AES-256-GCM. It is a
+// small key ring: Seal always uses the first key; Open tries every key in
+// turn, and GCM's authentication tag tells the right key from a wrong one
+// (a wrong key never yields a wrong plaintext, only an error). A ring of
+// more than one key exists while keys change: see KeyRing and `civicarchive
+// key rotate`.
 type Sealer struct {
-	aead cipher.AEAD
+	aeads []cipher.AEAD
 }
 
-// NewSealer takes a 32-byte key.
-func NewSealer(key []byte) (*Sealer, error) {
-	if len(key) != 32 {
-		return nil, fmt.Errorf("storage: secret key must be 32 bytes, got %d", len(key))
+// NewSealer takes the 32-byte key that seals, and optionally older keys
+// that only open.
+func NewSealer(key []byte, older ...[]byte) (*Sealer, error) {
+	s := &Sealer{}
+	for _, k := range append([][]byte{key}, older...) {
+		if len(k) != 32 {
+			return nil, fmt.Errorf("storage: secret key must be 32 bytes, got %d", len(k))
+		}
+		block, err := aes.NewCipher(k)
+		if err != nil {
+			return nil, err
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, err
+		}
+		s.aeads = append(s.aeads, aead)
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &Sealer{aead: aead}, nil
+	return s, nil
 }
 
-// Seal encrypts plain; the empty string seals to nil (no credential).
+// Seal encrypts plain with the ring's first key; the empty string seals to
+// nil (no credential).
 func (s *Sealer) Seal(plain string) ([]byte, error) {
 	if plain == "" {
 		return nil, nil
 	}
-	nonce := make([]byte, s.aead.NonceSize())
+	aead := s.aeads[0]
+	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
 	out := append([]byte{sealVersion}, nonce...)
-	return s.aead.Seal(out, nonce, []byte(plain), []byte{sealVersion}), nil
+	return aead.Seal(out, nonce, []byte(plain), []byte{sealVersion}), nil
 }
 
-// Open decrypts what Seal made.
+// Open decrypts what Seal made, with whichever key of the ring sealed it.
 func (s *Sealer) Open(sealed []byte) (string, error) {
-	if len(sealed) == 0 {
-		return "", nil
-	}
-	ns := s.aead.NonceSize()
-	if len(sealed) < 1+ns || sealed[0] != sealVersion {
-		return "", errors.New("storage: sealed credential: unknown format")
-	}
-	plain, err := s.aead.Open(nil, sealed[1:1+ns], sealed[1+ns:], []byte{sealVersion})
-	if err != nil {
-		return "", errors.New("storage: sealed credential: wrong key or damaged value")
-	}
-	return string(plain), nil
+	plain, _, err := s.OpenKey(sealed)
+	return plain, err
 }
+
+// OpenKey is Open that also says which key of the ring opened the value:
+// 0 is the sealing key, 1… the older ones in the order NewSealer got them;
+// -1 for no credential (an empty value).
+func (s *Sealer) OpenKey(sealed []byte) (string, int, error) {
+	if len(sealed) == 0 {
+		return "", -1, nil
+	}
+	for i, aead := range s.aeads {
+		ns := aead.NonceSize()
+		if len(sealed) < 1+ns || sealed[0] != sealVersion {
+			return "", -1, errors.New("storage: sealed credential: unknown format")
+		}
+		plain, err := aead.Open(nil, sealed[1:1+ns], sealed[1+ns:], []byte{sealVersion})
+		if err == nil {
+			return string(plain), i, nil
+		}
+	}
+	return "", -1, errors.New("storage: sealed credential: wrong key or damaged value")
+}
+
+// Keys is the number of keys in the ring.
+func (s *Sealer) Keys() int { return len(s.aeads) }
 
 // SecretKeyFile is the generated key's name in the data dir.
 const SecretKeyFile = "secret.key"

@@ -108,6 +108,7 @@ func newRoot(e *env) *cobra.Command {
 		newReindexCmd(e, sf),
 		newRescreenCmd(e, sf),
 		newVerifyCmd(e),
+		newKeyCmd(e, sf),
 	)
 	return root
 }

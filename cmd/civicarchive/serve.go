@@ -171,7 +171,7 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 		Search: idx, Location: cfg.Location(),
 		Records: office, FormsPerHour: cfg.Records.FormsPerHour, MaxDescription: cfg.Records.MaxDescription,
 		ObjectLock: objectLock(cfg),
-		Policy:     pol, DirectoryFrameAncestors: frameAncestors(cfg),
+		Policy:     pol, DirectoryFrameAncestors: frameAncestors(cfg), TrustedProxies: cfg.HTTP.TrustedProxyList(),
 	})
 	if err != nil {
 		return fmt.Errorf("build web server: %w", err)
@@ -258,11 +258,7 @@ func openBlobs(ctx context.Context, cfg configs.Config) (blob.Store, error) {
 // platform's connector. Runs a crashed process left "running" are failed
 // first: nothing of theirs was marked deleted, and their items are kept.
 func newArchiver(ctx context.Context, cfg configs.Config, cat *storage.Catalog, blobs blob.Store, m *api.Metrics, log *slog.Logger, screen func(string) []storage.FlagCapture, onChange func()) (*archiver.Archiver, error) {
-	key, err := storage.LoadSecretKey(cfg.SecretKey, cfg.DataDir)
-	if err != nil {
-		return nil, &configs.SettingError{Setting: "CIVICARCHIVE_SECRET_KEY (secret_key)", Msg: err.Error()}
-	}
-	sealer, err := storage.NewSealer(key)
+	sealer, err := openSealer(ctx, cfg, cat, log) // keys.go: the key ring, an interrupted rotation settled
 	if err != nil {
 		return nil, err
 	}
