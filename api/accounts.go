@@ -136,11 +136,27 @@ func (s *Server) validateAccount(in *accountIn) (problems map[string]string) {
 		if spec == "" {
 			continue
 		}
-		if _, err := cron.ParseStandard(spec); err != nil {
+		if err := checkCron(spec); err != nil {
 			problems[f] = fmt.Sprintf("is not a cron schedule (%v)", err)
 		}
 	}
 	return problems
+}
+
+// checkCron parses a schedule as the scheduler will. A time zone prefix is
+// refused (schedules run in the city's time zone), and so is anything the
+// cron parser cannot take, even where it would panic ("TZ=UTC" alone).
+func checkCron(spec string) (err error) {
+	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
+		return errors.New("no time zone prefix: schedules run in the city's time zone")
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.New("malformed")
+		}
+	}()
+	_, err = cron.ParseStandard(spec)
+	return err
 }
 
 func checkBaseURL(raw string) string {

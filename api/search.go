@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -79,6 +80,10 @@ func (s *Server) searchRequestFrom(q url.Values) (search.Request, map[string]str
 		d, err := time.ParseInLocation("2006-01-02", v, s.location())
 		if err != nil {
 			problems[name] = "must be a date YYYY-MM-DD"
+			return nil
+		}
+		if !search.DateInRange(d) {
+			problems[name] = fmt.Sprintf("must be a date between %d and %d", search.MinYear, search.MaxYear)
 			return nil
 		}
 		if next { // "to" includes its whole day in the city's time zone

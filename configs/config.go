@@ -427,9 +427,19 @@ func checkSecretKey(k string) error {
 	return errors.New("must be 64 hex characters (or base64 of 32 bytes); generate one with: openssl rand -hex 32")
 }
 
-func checkCron(spec string) error {
-	if _, err := cron.ParseStandard(spec); err != nil {
-		return fmt.Errorf("%q is not a cron schedule: %v", spec, err)
+// checkCron accepts a cron schedule the scheduler can run: no time zone
+// prefix (schedules run in time_zone), nothing the parser would panic on.
+func checkCron(spec string) (err error) {
+	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
+		return fmt.Errorf("%q: no time zone prefix; schedules run in time_zone", spec)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%q is not a cron schedule", spec)
+		}
+	}()
+	if _, perr := cron.ParseStandard(spec); perr != nil {
+		return fmt.Errorf("%q is not a cron schedule: %s", spec, strings.Join(strings.Fields(perr.Error()), " "))
 	}
 	return nil
 }

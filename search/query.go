@@ -251,6 +251,11 @@ func sortOrder(r Request) (string, bsearch.SortOrder, error) {
 // text fields, checks its field names, and ANDs the filters in as a
 // non-scoring filter. textual reports whether there is a query string.
 func buildQuery(r Request) (q query.Query, textual bool, err error) {
+	for _, d := range []*time.Time{r.From, r.To} {
+		if d != nil && !DateInRange(*d) {
+			return nil, false, badQuery("dates must lie between %d and %d, not %s", MinYear, MaxYear, d.Format(time.DateOnly))
+		}
+	}
 	filter := filters(r)
 	if strings.TrimSpace(r.Query) == "" {
 		if filter == nil {
@@ -262,7 +267,13 @@ func buildQuery(r Request) (q query.Query, textual bool, err error) {
 	}
 	parsed, err := query.NewQueryStringQuery(r.Query).Parse()
 	if err != nil {
-		return nil, false, &badQueryError{msg: err.Error()}
+		msg := err.Error()
+		if strings.Contains(msg, "runtime error") {
+			// The parser recovered from its own panic: its message is
+			// about its insides, not the query.
+			msg = "the query cannot be parsed: check its quotes, brackets and slashes (a / starts a regular expression: /abc/)"
+		}
+		return nil, false, &badQueryError{msg: msg}
 	}
 	parsed, err = rewrite(parsed)
 	if err != nil {
@@ -451,6 +462,13 @@ func checkLeaf(q query.FieldableQuery) error {
 		if t.Fuzziness > searcher.MaxFuzziness {
 			return badQuery("fuzziness exceeds max (%d)", searcher.MaxFuzziness)
 		}
+		if t.Fuzziness < 0 {
+			return badQuery("fuzziness must not be negative")
+		}
+	case *query.DateRangeQuery:
+		if !DateInRange(t.Start.Time) || !DateInRange(t.End.Time) {
+			return badQuery("a date range must lie between %d and %d", MinYear, MaxYear)
+		}
 	case *query.RegexpQuery:
 		re, err := syntax.Parse(t.Regexp, syntax.Perl)
 		if err != nil {
@@ -522,10 +540,26 @@ func dayOrMonthRange(field, v string) (query.Query, error) {
 	} else {
 		return nil, badQuery("%s takes a date (YYYY-MM-DD, YYYY-MM or RFC 3339), not %q", field, v)
 	}
+	if !DateInRange(from) || !DateInRange(to) {
+		return nil, badQuery("%s: %q is outside the dates the index holds (%d to %d)", field, v, MinYear, MaxYear)
+	}
 	incl, excl := true, false
 	d := query.NewDateRangeInclusiveQuery(from, to, &incl, &excl)
 	d.SetField(field)
 	return d, nil
+}
+
+// The index stores times as nanoseconds since 1970 in an int64, so it
+// holds years 1678 to 2261; a date outside a safe range within that is a
+// bad query, not a failed search.
+const (
+	MinYear = 1900
+	MaxYear = 2200
+)
+
+// DateInRange reports whether t is a date the index can search for.
+func DateInRange(t time.Time) bool {
+	return t.IsZero() || (t.Year() >= MinYear && t.Year() <= MaxYear)
 }
 
 // pageToken is what NextPageToken encodes: the sort it belongs to, a
