@@ -2,10 +2,12 @@ package archiver
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -42,6 +44,12 @@ type Options struct {
 	// policy (3.4.3); its hits are stored as flags with the item's new
 	// version, in the same transaction.
 	Screen func(text string) []storage.FlagCapture
+	// ReplicaID names this process in capture leases (default: host name,
+	// process id and a random part). LeaseTTL is how long a lease lasts
+	// without renewal (default 2 minutes): a replica that dies mid-run
+	// holds its accounts at most that long.
+	ReplicaID string
+	LeaseTTL  time.Duration
 	// Sleep replaces waiting between platform retries (tests).
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -74,6 +82,12 @@ func New(o Options) *Archiver {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 2 * time.Minute
+	}
+	if o.ReplicaID == "" {
+		o.ReplicaID = defaultReplicaID()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Archiver{o: o, sem: make(chan struct{}, o.Concurrency), running: map[uint64]bool{}, ctx: ctx, cancel: cancel}
@@ -147,8 +161,21 @@ func (a *Archiver) begin(ctx context.Context, accountID uint64, kind, trigger st
 	if !a.claim(accountID) {
 		return nil, nil, ErrAlreadyRunning
 	}
+	// Another replica on the same catalog may be capturing it.
+	held, err := a.o.Catalog.AcquireLease(ctx, accountID, a.o.ReplicaID, a.o.LeaseTTL)
+	if err != nil || !held {
+		a.release(accountID)
+		if err == nil {
+			err = ErrAlreadyRunning
+		}
+		return nil, nil, err
+	}
 	r, err := a.o.Catalog.StartRun(ctx, accountID, kind, trigger)
+	if err == nil {
+		_, err = a.o.Catalog.RenewLease(ctx, accountID, a.o.ReplicaID, r.ID, a.o.LeaseTTL)
+	}
 	if err != nil {
+		a.o.Catalog.ReleaseLease(context.WithoutCancel(ctx), accountID, a.o.ReplicaID)
 		a.release(accountID)
 		return nil, nil, err
 	}
@@ -185,6 +212,8 @@ func (a *Archiver) execute(ctx context.Context, r *storage.CaptureRun, acct *sto
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.o.RunTimeout)
 	defer cancel()
+	stopRenewing := a.keepLease(ctx, cancel, acct.ID, r.ID, log)
+	defer stopRenewing()
 	cred, err := a.o.Sealer.Open(acct.CredentialEnc)
 	if err != nil {
 		a.finish(r, acct, &run{}, err, log)
@@ -219,9 +248,14 @@ func safeCapture(ctx context.Context, c platforms.Connector, acct platforms.Acco
 // It frees the account first, so whoever sees the run finished can start
 // the next one.
 func (a *Archiver) finish(r *storage.CaptureRun, acct *storage.Account, rn *run, err error, log *slog.Logger) {
-	a.release(acct.ID)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	defer func() {
+		if lerr := a.o.Catalog.ReleaseLease(ctx, acct.ID, a.o.ReplicaID); lerr != nil {
+			log.Error("release capture lease", "err", lerr)
+		}
+		a.release(acct.ID)
+	}()
 	errs := rn.errors()
 	if err != nil {
 		msg := err.Error()
@@ -258,4 +292,44 @@ func (a *Archiver) finish(r *storage.CaptureRun, acct *storage.Account, rn *run,
 	if a.o.OnChange != nil && (n.New+n.Changed+n.Deleted) > 0 {
 		a.o.OnChange()
 	}
+}
+
+// keepLease renews the run's account lease every third of its time to live
+// until the returned stop is called. A lease lost (this replica was too
+// slow and another took the account) cancels the run.
+func (a *Archiver) keepLease(ctx context.Context, cancel context.CancelFunc, accountID, runID uint64, log *slog.Logger) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(a.o.LeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				held, err := a.o.Catalog.RenewLease(ctx, accountID, a.o.ReplicaID, runID, a.o.LeaseTTL)
+				if err != nil && ctx.Err() == nil {
+					log.Warn("renew capture lease", "err", err)
+				}
+				if err == nil && !held {
+					log.Error("capture lease lost to another replica; stopping the run")
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// defaultReplicaID names this process: host, pid and a random part.
+func defaultReplicaID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
 }

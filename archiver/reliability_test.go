@@ -145,7 +145,7 @@ func runChild(dir, apiURL string) int {
 	key, _ := storage.LoadSecretKey("", dir)
 	sealer, _ := storage.NewSealer(key)
 	arc := New(Options{Catalog: cat, Blobs: blobs, Sealer: sealer, Connectors: map[string]platforms.Connector{platforms.Mastodon: worldConnector{}},
-		Limits: platforms.NewHostLimits(1000, 1000)})
+		Limits: platforms.NewHostLimits(1000, 1000), ReplicaID: "restarting-replica"})
 	fmt.Println("child ready")
 	if _, err := arc.Capture(ctx, 1, storage.RunFull, "test"); err != nil {
 		return 4
@@ -189,11 +189,20 @@ func TestKilledMidRunRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cat.Close()
-	if n, err := cat.FailInterruptedRuns(context.Background()); err != nil || n == 0 {
-		t.Fatalf("interrupted runs: %d, %v; want the killed runs marked failed", n, err)
+	// The killed run still holds its lease: to another replica it is a
+	// run going on, until the lease expires.
+	if _, err := cat.FailInterruptedRuns(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The same replica starting again drops what its last life held.
+	if _, err := cat.ReleaseLeasesOf(context.Background(), "restarting-replica"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := cat.FailInterruptedRuns(context.Background()); err != nil || n != 1 {
+		t.Fatalf("interrupted runs: %d, %v; want the last killed run (its lease dropped at restart) marked failed", n, err)
 	}
 	e.cat = cat
-	e.arc = New(Options{Catalog: cat, Blobs: e.blobs, Sealer: e.arc.o.Sealer, Connectors: e.arc.o.Connectors, Limits: e.arc.o.Limits})
+	e.arc = New(Options{Catalog: cat, Blobs: e.blobs, Sealer: e.arc.o.Sealer, Connectors: e.arc.o.Connectors, Limits: e.arc.o.Limits, ReplicaID: "restarting-replica"})
 	if r := e.capture(t, storage.RunFull); r.Status != storage.RunSucceeded {
 		t.Fatalf("run after the kills: %+v", r)
 	}

@@ -44,6 +44,7 @@ type Config struct {
 	SecretKey   string   `yaml:"secret_key"`
 	Capture     Capture  `yaml:"capture"`
 	PublicURL   string   `yaml:"public_url"`
+	ReplicaID   string   `yaml:"replica_id"`
 	Records     Records  `yaml:"records"`
 	SMTP        SMTP     `yaml:"smtp"`
 	Policy      Policy   `yaml:"policy"`

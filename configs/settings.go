@@ -207,6 +207,14 @@ func (c *Config) Settings() []Setting {
 			Usage: "largest platform API response accepted; a larger one fails the page", check: func() error { return positive(c.Capture.MaxPageBytes) }},
 		{Key: "auth.cookie_secure", Env: "CIVICARCHIVE_AUTH_COOKIE_SECURE", Flag: "auth-cookie-secure", ptr: &c.Auth.CookieSecure,
 			Usage: "send session cookies only over HTTPS (set true behind TLS)"},
+		{Key: "replica_id", Env: "CIVICARCHIVE_REPLICA_ID", Flag: "replica-id", ptr: &c.ReplicaID,
+			Usage: "this process's name in capture leases when several replicas share one catalog; must stay the same across restarts and differ between replicas; empty: the host name and a hash of data_dir",
+			check: func() error {
+				if len(c.ReplicaID) > 100 || strings.ContainsAny(c.ReplicaID, " \t\r\n") {
+					return errors.New("must be at most 100 characters without spaces")
+				}
+				return nil
+			}},
 		{Key: "public_url", Env: "CIVICARCHIVE_PUBLIC_URL", Flag: "public-url", ptr: &c.PublicURL,
 			Usage: "the site's address as residents reach it, for links in e-mails; empty: http:// and the listen address",
 			check: func() error { return checkURL(c.PublicURL) }},

@@ -67,12 +67,18 @@ func (c *Catalog) LastRun(ctx context.Context, accountID uint64, kind string, st
 }
 
 // FailInterruptedRuns marks runs left "running" by a process that died as
-// failed. Call once at start, before any run begins.
+// failed: those whose account lease (see CaptureLease) is gone or expired.
+// Call at start, before any run begins, and from time to time: a replica
+// that died mid-run is found once its lease expires.
 func (c *Catalog) FailInterruptedRuns(ctx context.Context) (int64, error) {
 	now := time.Now().UTC()
-	res := c.gdb(ctx).Model(&CaptureRun{}).Where("status = ?", RunRunning).Updates(map[string]any{
-		"status": RunFailed, "finished_at": &now, "errors": `["interrupted: the process stopped during the run"]`,
-	})
+	// A run whose replica still holds a live lease on its account is going
+	// on elsewhere (replicas share the catalog): it is not interrupted.
+	res := c.gdb(ctx).Model(&CaptureRun{}).Where("status = ?", RunRunning).
+		Where("NOT EXISTS (SELECT 1 FROM capture_leases l WHERE l.run_id = capture_runs.id AND l.expires_at >= ?)", now).
+		Updates(map[string]any{
+			"status": RunFailed, "finished_at": &now, "errors": `["interrupted: the process stopped during the run"]`,
+		})
 	return res.RowsAffected, res.Error
 }
 

@@ -115,6 +115,9 @@ var migrations = []migration{
 		}
 		return addMissingColumns(tx, &APIToken{}, "Department")
 	}},
+	{6, "capture leases: replicas on one catalog capture each account once", func(tx *gorm.DB) error {
+		return createMissingTables(tx, &CaptureLease{})
+	}},
 }
 
 // createMissingTables creates the models' tables that do not exist yet.

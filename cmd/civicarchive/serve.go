@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -262,13 +263,21 @@ func newArchiver(ctx context.Context, cfg configs.Config, cat *storage.Catalog, 
 	if err != nil {
 		return nil, err
 	}
+	// This replica starting again has no run in flight: what its last life
+	// held is released, and runs left "running" without a live lease (here
+	// or on another replica) are failed.
+	replica := replicaID(cfg)
+	if _, err := cat.ReleaseLeasesOf(ctx, replica); err != nil {
+		return nil, err
+	}
 	if n, err := cat.FailInterruptedRuns(ctx); err != nil {
 		return nil, err
 	} else if n > 0 {
 		log.Warn("capture runs interrupted by the last stop marked failed", "runs", n)
 	}
 	return archiver.New(archiver.Options{
-		Catalog: cat, Blobs: blobs, Sealer: sealer, Connectors: connectors(),
+		ReplicaID: replica,
+		Catalog:   cat, Blobs: blobs, Sealer: sealer, Connectors: connectors(),
 		Limits:      platforms.NewHostLimits(float64(cfg.Capture.PerHostRPS), 2*cfg.Capture.PerHostRPS),
 		Concurrency: cfg.Capture.Concurrency, RunTimeout: cfg.Capture.RunTimeout, RecentWindow: cfg.Capture.RecentWindow,
 		MaxPageBytes: cfg.Capture.MaxPageBytes, Log: log.With("component", "archiver"), OnRun: m.CaptureRun,
@@ -276,8 +285,34 @@ func newArchiver(ctx context.Context, cfg configs.Config, cat *storage.Catalog, 
 	}), nil
 }
 
+// replicaID names this process in capture leases: replica_id, or the host
+// name and a hash of the data dir (stable across restarts).
+func replicaID(cfg configs.Config) string {
+	if cfg.ReplicaID != "" {
+		return cfg.ReplicaID
+	}
+	host, _ := os.Hostname()
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		dir = cfg.DataDir
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return fmt.Sprintf("%s/%x", host, sum[:4])
+}
+
 // addHousekeeping schedules the jobs every installation runs.
 func addHousekeeping(s *archiver.Scheduler, cat *storage.Catalog, log *slog.Logger) error {
+	// A replica that died mid-run is found once its lease expires.
+	err := s.Add("captures.fail_orphans", "@every 1m", time.Minute, func(ctx context.Context) error {
+		n, err := cat.FailInterruptedRuns(ctx)
+		if err == nil && n > 0 {
+			log.Warn("capture runs of a replica that stopped answering marked failed", "runs", n)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	return s.Add("sessions.purge", "@every 1h", time.Minute, func(ctx context.Context) error {
 		n, err := cat.PurgeExpiredSessions(ctx)
 		if err == nil && n > 0 {

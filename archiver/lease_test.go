@@ -1,0 +1,49 @@
+package archiver
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/civicarchive/civicarchive/archiver/platforms"
+	"github.com/civicarchive/civicarchive/storage"
+)
+
+// Two replicas on one catalog: while one captures an account the other is
+// refused; a replica that died holding the account blocks it only until its
+// lease expires, and its run is then marked failed.
+func TestReplicasShareCaptureLeases(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	other := New(Options{Catalog: e.cat, Blobs: e.blobs, Sealer: e.arc.o.Sealer, ReplicaID: "replica-b", LeaseTTL: time.Second,
+		Connectors: map[string]platforms.Connector{platforms.Mastodon: worldConnector{}}, Limits: e.arc.o.Limits,
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
+	defer other.Close(ctx)
+
+	// A dead replica's lease: held, not renewed.
+	if ok, err := e.cat.AcquireLease(ctx, e.acct.ID, "replica-dead", 300*time.Millisecond); err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	run, _ := e.cat.StartRun(ctx, e.acct.ID, storage.RunFull, "schedule")
+	e.cat.RenewLease(ctx, e.acct.ID, "replica-dead", run.ID, 300*time.Millisecond)
+	if _, err := other.Capture(ctx, e.acct.ID, storage.RunFull, "schedule"); !errors.Is(err, ErrAlreadyRunning) {
+		t.Fatalf("capture while another replica holds the account: %v", err)
+	}
+	if n, _ := e.cat.FailInterruptedRuns(ctx); n != 0 {
+		t.Fatalf("a run under a live lease was marked failed")
+	}
+	time.Sleep(350 * time.Millisecond)
+	if n, err := e.cat.FailInterruptedRuns(ctx); err != nil || n != 1 {
+		t.Fatalf("after the lease expired: %d %v; want the dead replica's run failed", n, err)
+	}
+	r, err := other.Capture(ctx, e.acct.ID, storage.RunFull, "takeover")
+	if err != nil || r.Status != storage.RunSucceeded {
+		t.Fatalf("capture after the lease expired: %v %+v", err, r)
+	}
+	assertMatchesWorld(t, e)
+	// The lease is given up when the run ends: the first replica may go on.
+	if r := e.capture(t, storage.RunFull); r.Status != storage.RunSucceeded {
+		t.Fatalf("the other replica's next capture: %+v", r)
+	}
+}
