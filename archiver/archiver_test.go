@@ -410,7 +410,9 @@ func TestAuthFailureMakesAccountUnhealthy(t *testing.T) {
 }
 
 func TestOverdue(t *testing.T) {
-	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	// "@every 15m" fires at :00, :15, :30 and :45 (aligned, the same on
+	// every replica).
+	now := time.Date(2026, 11, 24, 12, 7, 0, 0, time.UTC)
 	ago := func(d time.Duration) *time.Time { t := now.Add(-d); return &t }
 	d := Schedules{Incremental: "@every 15m", Full: "0 3 * * *", TimeZone: "UTC"}
 	tests := []struct {
@@ -425,7 +427,7 @@ func TestOverdue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := overdue(storage.Account{LastRunAt: tt.run, LastFullSweepAt: tt.sweep}, d, now)
+			got, _ := overdue(storage.Account{LastRunAt: tt.run, LastFullSweepAt: tt.sweep}, d, now)
 			if got != tt.want {
 				t.Fatalf("overdue = %q; want %q", got, tt.want)
 			}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/civicarchive/civicarchive/storage"
 )
 
@@ -54,6 +52,13 @@ func (a *Archiver) ScheduleAccount(s *Scheduler, acct storage.Account, d Schedul
 	for kind, spec := range map[string]string{storage.RunIncremental: inc, storage.RunFull: full} {
 		id, kind := acct.ID, kind
 		err := s.Add(jobName(id, kind), spec, limit, func(ctx context.Context) error {
+			// Every replica fires this turn; the first to claim it runs it.
+			if slot, ok := SlotOf(ctx); ok {
+				claimed, err := a.o.Catalog.ClaimSlot(ctx, id, kind, slot, a.o.ReplicaID)
+				if err != nil || !claimed {
+					return err
+				}
+			}
 			_, err := a.Capture(ctx, id, kind, "schedule")
 			if errors.Is(err, ErrAlreadyRunning) {
 				return nil // the run in progress covers this turn
@@ -92,8 +97,15 @@ func (a *Archiver) CatchUp(ctx context.Context, d Schedules, now time.Time) (int
 	}
 	started := 0
 	for _, acct := range accts {
-		kind := overdue(acct, d, now)
+		kind, slot := overdue(acct, d, now)
 		if kind == "" {
+			continue
+		}
+		// Replicas starting together catch up on the same missed turn once.
+		if claimed, err := a.o.Catalog.ClaimSlot(ctx, acct.ID, kind, slot, a.o.ReplicaID); err != nil || !claimed {
+			if err != nil {
+				a.o.Log.Warn("catch-up capture not claimed", "account_id", acct.ID, "err", err)
+			}
 			continue
 		}
 		if _, err := a.Start(acct.ID, kind, "catch_up"); err != nil && !errors.Is(err, ErrAlreadyRunning) {
@@ -105,24 +117,26 @@ func (a *Archiver) CatchUp(ctx context.Context, d Schedules, now time.Time) (int
 	return started, nil
 }
 
-// overdue says which run, if any, an account missed.
-func overdue(acct storage.Account, d Schedules, now time.Time) string {
+// overdue says which run, if any, an account missed, and the scheduled
+// time of the missed turn (the account's registration for one never run).
+func overdue(acct storage.Account, d Schedules, now time.Time) (string, time.Time) {
 	inc, full := d.specs(acct)
-	due := func(spec string, last *time.Time) bool {
+	due := func(spec string, last *time.Time) (bool, time.Time) {
 		if last == nil {
-			return true
+			return true, acct.CreatedAt
 		}
-		sched, err := cron.ParseStandard(spec)
+		sched, err := parseSchedule(spec)
 		if err != nil {
-			return false
+			return false, time.Time{}
 		}
-		return !sched.Next(*last).After(now)
+		next := sched.Next(*last)
+		return !next.After(now), next
 	}
-	switch {
-	case due(full, acct.LastFullSweepAt):
-		return storage.RunFull
-	case due(inc, acct.LastRunAt):
-		return storage.RunIncremental
+	if ok, slot := due(full, acct.LastFullSweepAt); ok {
+		return storage.RunFull, slot
 	}
-	return ""
+	if ok, slot := due(inc, acct.LastRunAt); ok {
+		return storage.RunIncremental, slot
+	}
+	return "", time.Time{}
 }

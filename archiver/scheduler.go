@@ -54,8 +54,14 @@ func NewScheduler(log *slog.Logger, onRun func(name, outcome string)) *Scheduler
 // Add schedules job under a unique name; spec is a standard five-field cron
 // expression or a descriptor such as "@every 15m". Adding a name again
 // replaces its schedule.
+//
+// "@every D" fires at multiples of D (since the zero time, so on the hour
+// for 15m), not D after the process started: replicas sharing a catalog
+// fire at the same instants, and each run's slot (its scheduled time, see
+// SlotOf) is the same on every replica, so a scheduled capture can be
+// claimed once.
 func (s *Scheduler) Add(name, spec string, timeout time.Duration, job Job) error {
-	sched, err := cron.ParseStandard(spec)
+	sched, err := parseSchedule(spec)
 	if err != nil {
 		return fmt.Errorf("archiver: schedule %q: %w", name, err)
 	}
@@ -64,8 +70,47 @@ func (s *Scheduler) Add(name, spec string, timeout time.Duration, job Job) error
 	if id, ok := s.ids[name]; ok {
 		s.cron.Remove(id)
 	}
-	s.ids[name] = s.cron.Schedule(sched, cron.FuncJob(func() { s.run(name, timeout, job) }))
+	s.ids[name] = s.cron.Schedule(sched, cron.FuncJob(func() {
+		slot := slotAt(sched, time.Now())
+		s.run(name, timeout, func(ctx context.Context) error { return job(context.WithValue(ctx, slotKey{}, slot)) })
+	}))
 	return nil
+}
+
+// slotAt is the scheduled time of the turn starting at now (a few
+// milliseconds after it): aligned schedules fire on multiples of their
+// delay, cron specs on whole minutes.
+func slotAt(sched cron.Schedule, now time.Time) time.Time {
+	if a, ok := sched.(alignedEvery); ok {
+		return now.Truncate(a.d)
+	}
+	return now.Truncate(time.Minute)
+}
+
+// parseSchedule parses a cron spec, aligning "@every" schedules.
+func parseSchedule(spec string) (cron.Schedule, error) {
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return nil, err
+	}
+	if every, ok := sched.(cron.ConstantDelaySchedule); ok {
+		return alignedEvery{every.Delay}, nil
+	}
+	return sched, nil
+}
+
+// alignedEvery fires at the multiples of d.
+type alignedEvery struct{ d time.Duration }
+
+func (a alignedEvery) Next(t time.Time) time.Time { return t.Truncate(a.d).Add(a.d) }
+
+type slotKey struct{}
+
+// SlotOf returns the scheduled time of the turn a job runs for, when it
+// runs on its schedule (not through RunNow).
+func SlotOf(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(slotKey{}).(time.Time)
+	return t, ok && !t.IsZero()
 }
 
 // Remove unschedules a job; a run in progress finishes.

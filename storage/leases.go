@@ -78,3 +78,57 @@ func (c *Catalog) ReleaseLeasesOf(ctx context.Context, holder string) (int64, er
 	}
 	return res.RowsAffected, nil
 }
+
+// CaptureSlot records that a scheduled capture turn (an account, a kind,
+// the scheduled time) was claimed by a replica: replicas fire the same
+// schedules at the same instants, and only the first claim runs.
+type CaptureSlot struct {
+	AccountID uint64    `gorm:"primaryKey;autoIncrement:false"`
+	Kind      string    `gorm:"primaryKey;size:16"`
+	Slot      time.Time `gorm:"primaryKey"`
+	Holder    string    `gorm:"size:128;not null"`
+	ClaimedAt time.Time `gorm:"not null;index"`
+}
+
+// ClaimSlot claims a scheduled turn for holder; false when another replica
+// (or an earlier turn of this one) claimed it first.
+func (c *Catalog) ClaimSlot(ctx context.Context, accountID uint64, kind string, slot time.Time, holder string) (bool, error) {
+	row := CaptureSlot{AccountID: accountID, Kind: kind, Slot: slot.UTC(), Holder: holder, ClaimedAt: time.Now().UTC()}
+	res := c.gdb(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	if res.Error != nil {
+		return false, fmt.Errorf("storage: claim slot of account %d: %w", accountID, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// PurgeSlots deletes claims older than before; they only matter while the
+// replicas' turns for them may still fire.
+func (c *Catalog) PurgeSlots(ctx context.Context, before time.Time) (int64, error) {
+	res := c.gdb(ctx).Where("claimed_at < ?", before).Delete(&CaptureSlot{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("storage: purge slots: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// SlotsOf returns the claimed turns of an account, oldest first.
+func (c *Catalog) SlotsOf(ctx context.Context, accountID uint64) ([]CaptureSlot, error) {
+	var out []CaptureSlot
+	if err := c.gdb(ctx).Where("account_id = ?", accountID).Order("slot, kind").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("storage: slots of account %d: %w", accountID, err)
+	}
+	return out, nil
+}
+
+// CountRuns counts an account's capture runs of a kind ("" for any).
+func (c *Catalog) CountRuns(ctx context.Context, accountID uint64, kind string) (int64, error) {
+	q := c.gdb(ctx).Model(&CaptureRun{}).Where("account_id = ?", accountID)
+	if kind != "" {
+		q = q.Where("kind = ?", kind)
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("storage: count runs of account %d: %w", accountID, err)
+	}
+	return n, nil
+}

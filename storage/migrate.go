@@ -118,6 +118,9 @@ var migrations = []migration{
 	{6, "capture leases: replicas on one catalog capture each account once", func(tx *gorm.DB) error {
 		return createMissingTables(tx, &CaptureLease{})
 	}},
+	{7, "capture slots: each scheduled capture turn runs once across replicas", func(tx *gorm.DB) error {
+		return createMissingTables(tx, &CaptureSlot{})
+	}},
 }
 
 // createMissingTables creates the models' tables that do not exist yet.

@@ -308,6 +308,9 @@ func addHousekeeping(s *archiver.Scheduler, cat *storage.Catalog, log *slog.Logg
 		if err == nil && n > 0 {
 			log.Warn("capture runs of a replica that stopped answering marked failed", "runs", n)
 		}
+		if err == nil {
+			_, err = cat.PurgeSlots(ctx, time.Now().Add(-7*24*time.Hour))
+		}
 		return err
 	})
 	if err != nil {
