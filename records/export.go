@@ -73,8 +73,9 @@ func (o *Office) StartExport(ctx context.Context, a Actor, s ExportScope) (*stor
 	if fe := o.checkScope(&s); len(fe) > 0 {
 		return nil, fe
 	}
+	now := time.Now().UTC()
 	e := &storage.Export{Kind: s.Kind, Query: s.Query, Matter: s.Matter, Status: storage.ExportRunning,
-		CreatedBy: a.ID, CreatedAt: o.cfg.Now().UTC()}
+		CreatedBy: a.ID, CreatedAt: o.cfg.Now().UTC(), Holder: o.cfg.ReplicaID, HeartbeatAt: &now}
 	ids, err := o.resolveScope(ctx, &s, e)
 	if err != nil {
 		return nil, err
@@ -90,7 +91,11 @@ func (o *Office) StartExport(ctx context.Context, a Actor, s ExportScope) (*stor
 		return nil, fmt.Errorf("records: export: %w", err)
 	}
 	job := *e
-	err = o.exports.start(func(bctx context.Context) { o.runExport(bctx, &job, s, ids) })
+	err = o.exports.start(func(bctx context.Context) {
+		stop := o.beatExport(bctx, job.ID)
+		defer stop()
+		o.runExport(bctx, &job, s, ids)
+	})
 	if err != nil {
 		o.failExport(e.ID, err)
 		return nil, err
@@ -306,11 +311,53 @@ func (o *Office) Close(ctx context.Context) error {
 	}
 }
 
+// exportHeartbeat is how often a build says it is alive; a build silent
+// for exportStale is taken for dead (its replica stopped).
+const (
+	exportHeartbeat = 30 * time.Second
+	exportStale     = 3 * time.Minute
+)
+
+// beatExport keeps the export's heartbeat until stop is called.
+func (o *Office) beatExport(ctx context.Context, id uint64) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(exportHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := o.cat.ExportHeartbeat(ctx, id); err != nil && ctx.Err() == nil {
+					o.log.Warn("export heartbeat", "export", id, "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// FailStaleExports marks failed the exports whose builder stopped beating
+// (its replica died); run it from time to time.
+func (o *Office) FailStaleExports(ctx context.Context) (int, error) {
+	n, err := o.cat.FailRunningExports(ctx, "interrupted: the server building it stopped; start the export again", "",
+		time.Now().Add(-exportStale))
+	if err != nil {
+		return 0, fmt.Errorf("records: export: %w", err)
+	}
+	return int(n), nil
+}
+
 // FailInterruptedExports marks failed the exports a crash left running; call
 // it at start, before any export is started. With several replicas sharing
 // a catalog, only one should call it, as another may be building.
 func (o *Office) FailInterruptedExports(ctx context.Context) (int, error) {
-	n, err := o.cat.FailRunningExports(ctx, "interrupted: the server stopped while the bundle was being built; start the export again")
+	n, err := o.cat.FailRunningExports(ctx, "interrupted: the server stopped while the bundle was being built; start the export again",
+		o.cfg.ReplicaID, time.Now().Add(-exportStale))
 	if err != nil {
 		return 0, fmt.Errorf("records: export: %w", err)
 	}

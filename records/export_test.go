@@ -352,6 +352,35 @@ func testExportFailures(t *testing.T, e *env) {
 			t.Errorf("second call failed %d more", n)
 		}
 	})
+	t.Run("another replica's build is left alone until it falls silent", func(t *testing.T) {
+		now := time.Now().UTC()
+		elsewhere := &storage.Export{Scope: "{}", Status: storage.ExportRunning, CreatedBy: "user:lee", Kind: "items",
+			Holder: "replica-b", HeartbeatAt: &now}
+		if err := e.cat.CreateExport(e.ctx, elsewhere); err != nil {
+			t.Fatal(err)
+		}
+		o := exportOffice(t, e, e.blobs, nil) // this replica's name is "", not replica-b
+		if n, err := o.FailInterruptedExports(e.ctx); err != nil || n != 0 {
+			t.Fatalf("a start failed another replica's live build: %d, %v", n, err)
+		}
+		if n, _ := o.FailStaleExports(e.ctx); n != 0 {
+			t.Fatalf("a live build was taken for dead")
+		}
+		old := now.Add(-10 * time.Minute)
+		silent := &storage.Export{Scope: "{}", Status: storage.ExportRunning, CreatedBy: "user:lee", Kind: "items",
+			Holder: "replica-c", HeartbeatAt: &old}
+		if err := e.cat.CreateExport(e.ctx, silent); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := o.FailStaleExports(e.ctx); err != nil || n != 1 {
+			t.Fatalf("a silent build: %d, %v; want it failed", n, err)
+		}
+		got, _ := o.Export(e.ctx, silent.ID)
+		wantFailed(t, e, got, "interrupted: the server building it stopped")
+		if got, _ := o.Export(e.ctx, elsewhere.ID); got.Status != storage.ExportRunning {
+			t.Errorf("the live build was failed too: %s", got.Status)
+		}
+	})
 	if _, err := exportOffice(t, e, e.blobs, nil).Export(e.ctx, 99999); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Export(unknown) = %v, want ErrNotFound", err)
 	}

@@ -61,6 +61,9 @@ type Config struct {
 	Finder Finder
 	// Version is the software's version, named in export bundles.
 	Version string
+	// ReplicaID names this process as the builder of its exports, when
+	// several replicas share the catalog (see FailInterruptedExports).
+	ReplicaID string
 	// ExportWorkers bounds the export bundles built at once (default 2).
 	ExportWorkers int
 }

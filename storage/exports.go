@@ -127,9 +127,13 @@ func (c *Catalog) FailExport(ctx context.Context, id uint64, msg string) error {
 
 // FailRunningExports marks every running export failed with msg (at start:
 // builds a crash left behind) and returns how many there were.
-func (c *Catalog) FailRunningExports(ctx context.Context, msg string) (int64, error) {
+// Only exports no replica is building any more are failed: those of holder
+// (this replica, starting again; "" for none) and those whose builder's
+// heartbeat is older than staleBefore.
+func (c *Catalog) FailRunningExports(ctx context.Context, msg, holder string, staleBefore time.Time) (int64, error) {
 	now := time.Now().UTC()
 	res := c.gdb(ctx).Model(&Export{}).Where("status = ?", ExportRunning).
+		Where("holder = ? OR heartbeat_at IS NULL OR heartbeat_at < ?", holder, staleBefore.UTC()).
 		Updates(map[string]any{"status": ExportFailed, "error": msg, "finished_at": now})
 	if res.Error != nil {
 		return 0, fmt.Errorf("storage: fail running exports: %w", res.Error)
@@ -281,4 +285,14 @@ func (c *Catalog) ItemCustodyEvents(ctx context.Context, itemIDs []uint64) (map[
 		out[id] = append(out[id], ev)
 	}
 	return out, nil
+}
+
+// ExportHeartbeat says the export's builder is alive.
+func (c *Catalog) ExportHeartbeat(ctx context.Context, id uint64) error {
+	err := c.gdb(ctx).Model(&Export{}).Where("id = ? AND status = ?", id, ExportRunning).
+		Update("heartbeat_at", time.Now().UTC()).Error
+	if err != nil {
+		return fmt.Errorf("storage: export %d heartbeat: %w", id, err)
+	}
+	return nil
 }

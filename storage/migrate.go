@@ -121,6 +121,9 @@ var migrations = []migration{
 	{7, "capture slots: each scheduled capture turn runs once across replicas", func(tx *gorm.DB) error {
 		return createMissingTables(tx, &CaptureSlot{})
 	}},
+	{8, "exports' builder and heartbeat: replicas share exports", func(tx *gorm.DB) error {
+		return addMissingColumns(tx, &Export{}, "Holder", "HeartbeatAt")
+	}},
 }
 
 // createMissingTables creates the models' tables that do not exist yet.

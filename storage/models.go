@@ -303,6 +303,11 @@ type Export struct {
 	// Progress while running: items written of the total.
 	ItemsTotal int `gorm:"not null;default:0"`
 	ItemsDone  int `gorm:"not null;default:0"`
+	// Holder is the replica building it; it beats HeartbeatAt while it
+	// does, so another replica can tell a build going on from one whose
+	// replica died.
+	Holder      string `gorm:"size:128;not null;default:''"`
+	HeartbeatAt *time.Time
 }
 
 // User is a person who logs in to the HTML pages.

@@ -68,7 +68,8 @@ func oneLine(err error) string { return strings.Join(strings.Fields(err.Error())
 func newOffice(ctx context.Context, cfg configs.Config, rs *recordsSetup, cat *storage.Catalog, blobs blob.Store, find records.Finder, log *slog.Logger) (*records.Office, error) {
 	r := cfg.Records
 	office, err := records.New(records.Config{Catalog: cat, Blobs: blobs, Law: rs.law, Mail: rs.sender, Finder: find, Version: version,
-		Log: log.With("component", "records"), Location: cfg.Location(), PublicURL: cfg.PublicURL, MaxDescription: r.MaxDescription,
+		ReplicaID: replicaID(cfg),
+		Log:       log.With("component", "records"), Location: cfg.Location(), PublicURL: cfg.PublicURL, MaxDescription: r.MaxDescription,
 		Entity: records.Entity{Name: r.EntityName, Address: r.EntityAddress, OfficerName: r.OfficerName,
 			OfficerTitle: r.OfficerTitle, OfficerAddress: r.OfficerAddress, SignerTitle: r.SignerTitle},
 		Fees: records.Fees{HourlyRateCents: r.HourlyRateCents, CopyPageCents: r.CopyPageCents, PrepayThresholdCents: r.PrepayThresholdCents},
@@ -109,7 +110,19 @@ func readOr(path string, embedded []byte) ([]byte, error) {
 // Object Lock, keeping object legal holds and retention dates in step with
 // the holds and the schedule.
 func addRecordsJobs(s *archiver.Scheduler, office *records.Office, objectLock bool, log *slog.Logger) error {
-	err := s.Add("records.release_expired_holds", "@every 1h", 5*time.Minute, func(ctx context.Context) error {
+	// An export whose replica died while building it is failed, so its
+	// requester sees it and starts it again.
+	err := s.Add("records.fail_stale_exports", "@every 1m", time.Minute, func(ctx context.Context) error {
+		n, err := office.FailStaleExports(ctx)
+		if err == nil && n > 0 {
+			log.Warn("exports of a replica that stopped answering marked failed", "exports", n)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	err = s.Add("records.release_expired_holds", "@every 1h", 5*time.Minute, func(ctx context.Context) error {
 		n, err := office.ReleaseExpiredHolds(ctx)
 		if err == nil && n > 0 {
 			log.Info("request holds released: appeal time over", "count", n)
