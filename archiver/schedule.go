@@ -55,8 +55,12 @@ func (a *Archiver) ScheduleAccount(s *Scheduler, acct storage.Account, d Schedul
 			// Every replica fires this turn; the first to claim it runs it.
 			if slot, ok := SlotOf(ctx); ok {
 				claimed, err := a.o.Catalog.ClaimSlot(ctx, id, kind, slot, a.o.ReplicaID)
-				if err != nil || !claimed {
+				if err != nil {
 					return err
+				}
+				if !claimed {
+					a.o.Log.Debug("scheduled capture turn taken by another replica", "account_id", id, "kind", kind, "slot", slot)
+					return nil
 				}
 			}
 			_, err := a.Capture(ctx, id, kind, "schedule")

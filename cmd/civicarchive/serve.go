@@ -145,6 +145,14 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 		if err := arc.ScheduleAll(ctx, sched, defaults); err != nil {
 			return err
 		}
+		// Accounts registered or approved through another replica join
+		// this one's schedule within half a minute.
+		err := sched.Add("captures.sync_schedules", "@every 30s", time.Minute, func(ctx context.Context) error {
+			return arc.ScheduleAll(ctx, sched, defaults)
+		})
+		if err != nil {
+			return err
+		}
 		sched.Start()
 		started = append(started, closer{"scheduler", sched.Stop})
 		onAccount = func(a storage.Account) error {
