@@ -71,15 +71,34 @@ func (c *Catalog) LastRun(ctx context.Context, accountID uint64, kind string, st
 // Call at start, before any run begins, and from time to time: a replica
 // that died mid-run is found once its lease expires.
 func (c *Catalog) FailInterruptedRuns(ctx context.Context) (int64, error) {
-	now := time.Now().UTC()
-	// A run whose replica still holds a live lease on its account is going
-	// on elsewhere (replicas share the catalog): it is not interrupted.
-	res := c.gdb(ctx).Model(&CaptureRun{}).Where("status = ?", RunRunning).
-		Where("NOT EXISTS (SELECT 1 FROM capture_leases l WHERE l.run_id = capture_runs.id AND l.expires_at >= ?)", now).
-		Updates(map[string]any{
+	runs, err := c.FailOrphanRuns(ctx)
+	return int64(len(runs)), err
+}
+
+// FailOrphanRuns is FailInterruptedRuns returning the runs this call
+// failed (each by exactly one caller, when replicas race), so the caller
+// can capture their accounts again.
+func (c *Catalog) FailOrphanRuns(ctx context.Context) ([]CaptureRun, error) {
+	orphan := "status = ? AND NOT EXISTS (SELECT 1 FROM capture_leases l WHERE l.run_id = capture_runs.id AND l.expires_at >= ?)"
+	var candidates []CaptureRun
+	if err := c.gdb(ctx).Where(orphan, RunRunning, time.Now().UTC()).Order("id").Find(&candidates).Error; err != nil {
+		return nil, err
+	}
+	var failed []CaptureRun
+	for _, r := range candidates {
+		now := time.Now().UTC()
+		res := c.gdb(ctx).Model(&CaptureRun{}).Where("id = ?", r.ID).Where(orphan, RunRunning, now).Updates(map[string]any{
 			"status": RunFailed, "finished_at": &now, "errors": `["interrupted: the process stopped during the run"]`,
 		})
-	return res.RowsAffected, res.Error
+		if res.Error != nil {
+			return failed, res.Error
+		}
+		if res.RowsAffected == 1 {
+			r.Status, r.FinishedAt = RunFailed, &now
+			failed = append(failed, r)
+		}
+	}
+	return failed, nil
 }
 
 // AddProfileSnapshot records the profile as captured in a run.

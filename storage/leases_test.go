@@ -43,8 +43,11 @@ func testLeases(t *testing.T, c *Catalog, _ Options) {
 	if !must(c.AcquireLease(ctx, a.ID, "r2", time.Minute)) {
 		t.Fatal("an expired lease was not taken over")
 	}
-	if n, _ := c.FailInterruptedRuns(ctx); n != 1 {
-		t.Fatalf("the run of the replica whose lease was taken over: %d failed; want 1", n)
+	if runs, err := c.FailOrphanRuns(ctx); err != nil || len(runs) != 1 || runs[0].ID != run.ID || runs[0].Status != RunFailed {
+		t.Fatalf("the run of the replica whose lease was taken over: %+v, %v; want run %d failed", runs, err, run.ID)
+	}
+	if runs, _ := c.FailOrphanRuns(ctx); len(runs) != 0 {
+		t.Fatalf("a run was failed twice: %+v", runs)
 	}
 	if err := c.ReleaseLease(ctx, a.ID, "r1"); err != nil {
 		t.Fatal(err)

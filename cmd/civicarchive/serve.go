@@ -133,7 +133,7 @@ func serve(ctx context.Context, cfg configs.Config, e *env) (err error) {
 	}
 	started = append(started, closer{"records", office.Close})
 	sched := archiver.NewScheduler(log.With("component", "scheduler"), metrics.JobRun)
-	if err := addHousekeeping(sched, cat, log); err != nil {
+	if err := addHousekeeping(sched, cat, arc, log); err != nil {
 		return err
 	}
 	if err := addRecordsJobs(sched, office, objectLock(cfg), log); err != nil {
@@ -309,12 +309,17 @@ func replicaID(cfg configs.Config) string {
 }
 
 // addHousekeeping schedules the jobs every installation runs.
-func addHousekeeping(s *archiver.Scheduler, cat *storage.Catalog, log *slog.Logger) error {
+func addHousekeeping(s *archiver.Scheduler, cat *storage.Catalog, arc *archiver.Archiver, log *slog.Logger) error {
 	// A replica that died mid-run is found once its lease expires.
+	// Its accounts are captured again here at once (the lease decides
+	// which replica, if several find it).
 	err := s.Add("captures.fail_orphans", "@every 1m", time.Minute, func(ctx context.Context) error {
-		n, err := cat.FailInterruptedRuns(ctx)
-		if err == nil && n > 0 {
-			log.Warn("capture runs of a replica that stopped answering marked failed", "runs", n)
+		runs, err := cat.FailOrphanRuns(ctx)
+		for _, r := range runs {
+			log.Warn("capture run of a replica that stopped answering marked failed; capturing again", "run_id", r.ID, "account_id", r.AccountID)
+			if _, serr := arc.Start(r.AccountID, r.Kind, "takeover"); serr != nil && !errors.Is(serr, archiver.ErrAlreadyRunning) {
+				log.Warn("takeover capture not started", "account_id", r.AccountID, "err", serr)
+			}
 		}
 		if err == nil {
 			_, err = cat.PurgeSlots(ctx, time.Now().Add(-7*24*time.Hour))
