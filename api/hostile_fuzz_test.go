@@ -10,58 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/civicarchive/civicarchive/archiver"
-	"github.com/civicarchive/civicarchive/archiver/platforms"
-	"github.com/civicarchive/civicarchive/search"
-	"github.com/civicarchive/civicarchive/storage"
-	"github.com/civicarchive/civicarchive/storage/blob"
 )
 
-// newFuzzHarness is newHarness for a fuzz target, which has a *testing.F
-// rather than a *testing.T: the same real server on a real SQLite catalog,
-// blob dir and index, built once per fuzzing process, with API tokens for the
-// city-wide roles. Forms are not rate
-// limited (every input comes from one address) and bodies may be 1 MiB.
+// newFuzzHarness is newHarness for a fuzz target (a *testing.F is a
+// testing.TB, not a *testing.T): forms are not rate limited (every input
+// comes from one address) and bodies may be 1 MiB.
 func newFuzzHarness(tb testing.TB) *harness {
-	tb.Helper()
-	dir := tb.TempDir()
-	ctx := context.Background()
-	cat, err := storage.Open(ctx, storage.Options{DataDir: dir})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { cat.Close() })
-	blobs, err := blob.NewLocal(dir + "/blobs")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	idx, _, err := search.Open(dir+"/index", nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { idx.Close() })
-	key, _ := storage.LoadSecretKey("", dir)
-	sealer, _ := storage.NewSealer(key)
-	conns := map[string]platforms.Connector{}
-	for _, name := range platforms.Names {
-		conns[name] = stubConnector{name}
-	}
-	arc := archiver.New(archiver.Options{Catalog: cat, Blobs: blobs, Sealer: sealer, Connectors: conns})
-	tb.Cleanup(func() { arc.Close(context.Background()) })
-	srv, err := New(Deps{Catalog: cat, Blobs: blobs, Version: "test", MaxBodyBytes: 1 << 20, Archiver: arc, Sealer: sealer, Search: idx,
-		Records: newTestOffice(tb, cat, blobs, nil), Policy: newTestPolicy(cat, blobs), FormsPerHour: 1 << 30})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h := &harness{srv: srv, cat: cat, tokens: map[string]string{}, cookies: map[string]string{}, csrf: map[string]string{}}
-	for _, role := range []string{storage.RoleAdmin, storage.RoleCoordinator, storage.RoleClerk, storage.RoleLegal} {
-		plain, _, err := cat.CreateToken(ctx, role+" token", role, nil)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		h.tokens[role] = plain
-	}
-	return h
+	return newHarness(tb, func(d *Deps) { d.MaxBodyBytes, d.FormsPerHour = 1<<20, 1<<30 })
 }
 
 // filedStatuses are the answers a public filing may get: filed (201, or

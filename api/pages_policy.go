@@ -466,19 +466,6 @@ func (s *Server) removalsPage(c *gin.Context) {
 	s.renderView(c, http.StatusOK, "coordinator_removals.html", v)
 }
 
-// removalFilePage is GET /coordinator/removals/:id/:file.
-func (s *Server) removalFilePage(c *gin.Context) {
-	id, ok := s.pathID(c)
-	if !ok {
-		return
-	}
-	r, err := s.Catalog.RemovalByID(c.Request.Context(), id)
-	if !s.found(c, "removal record", err) {
-		return
-	}
-	s.sendRemovalFile(c, r, c.Param("file"))
-}
-
 // violatorsView is what coordinator_violators.html gets.
 type violatorsView struct {
 	pageData

@@ -794,8 +794,9 @@ func (s *Server) getRemoval(c *gin.Context) {
 	}
 }
 
-// removalFile is GET /api/v1/removals/:id/:file (record.pdf or
-// record.html): the stored record, byte for byte.
+// removalFile is GET /api/v1/removals/:id/:file and the coordinator's
+// GET /coordinator/removals/:id/:file (record.pdf or record.html): the
+// stored record, byte for byte.
 func (s *Server) removalFile(c *gin.Context) {
 	id, ok := s.pathID(c)
 	if !ok {

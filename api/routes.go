@@ -96,7 +96,7 @@ func (s *Server) routes() []Route {
 		{Method: "GET", Path: "/coordinator/review", Access: Roles, Roles: managers, HTML: true, handler: s.reviewPage},
 		{Method: "POST", Path: "/coordinator/review/:id", Access: Roles, Roles: managers, HTML: true, handler: s.reviewDecisionPage},
 		{Method: "GET", Path: "/coordinator/removals", Access: Roles, Roles: managers, HTML: true, handler: s.removalsPage},
-		{Method: "GET", Path: "/coordinator/removals/:id/:file", Access: Roles, Roles: managers, HTML: true, handler: s.removalFilePage},
+		{Method: "GET", Path: "/coordinator/removals/:id/:file", Access: Roles, Roles: managers, HTML: true, handler: s.removalFile},
 		{Method: "GET", Path: "/coordinator/violators", Access: Roles, Roles: managers, HTML: true, handler: s.violatorsPage},
 		{Method: "GET", Path: "/coordinator/designated-users.csv", Access: Roles, Roles: planners, HTML: true, handler: s.designatedCSV},
 		{Method: "GET", Path: "/admin/calendar", Access: Roles, Roles: adminOnly, HTML: true, handler: s.adminCalendarPage},

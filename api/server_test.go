@@ -30,7 +30,7 @@ type harness struct {
 	csrf    map[string]string // role → session CSRF token
 }
 
-func newHarness(t *testing.T, mod ...func(*Deps)) *harness {
+func newHarness(t testing.TB, mod ...func(*Deps)) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
