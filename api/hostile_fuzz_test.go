@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
 )
 
 // newFuzzHarness is newHarness for a fuzz target (a *testing.F is a
