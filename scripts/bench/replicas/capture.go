@@ -18,6 +18,7 @@ type captureResult struct {
 	Seconds                   float64 // first run started → last run finished (the runs' own times)
 	Failed                    []string
 	CPU, Load                 string
+	Cores                     coreUse
 	NewConns                  int64 // PostgreSQL sessions opened during the phase
 }
 
@@ -38,8 +39,10 @@ type captureOut struct {
 // capturePhase serves accounts fake Mastodon accounts (each its own server
 // on loopback), registers account k on reps[k%len(reps)] and starts its
 // full capture there, all at once, then waits for every run to finish.
-func capturePhase(ctx context.Context, dbURL string, tg *textGen, seedv uint64, phase string, reps []*replica, token string, accounts, posts, comments int,
-	s3pid int, names []string) captureResult {
+// all are every running replica (for CPU use: one that captures nothing
+// still indexes what the others capture).
+func capturePhase(ctx context.Context, dbURL string, tg *textGen, seedv uint64, phase string, reps, all []*replica, token string,
+	accounts, posts, comments int, s3pid int, names []string) captureResult {
 	var servers []*mastodontest.Server
 	defer func() {
 		for _, s := range servers {
@@ -66,7 +69,7 @@ func capturePhase(ctx context.Context, dbURL string, tg *textGen, seedv uint64, 
 		accts = append(accts, acct{out.ID, rep})
 	}
 	sessions := pgSessions(ctx, dbURL)
-	before := sampleCPU(reps, s3pid)
+	before := sampleCPU(all, s3pid)
 	runIDs := make([]uint64, len(accts))
 	for i, a := range accts {
 		var out captureOut
@@ -98,9 +101,9 @@ func capturePhase(ctx context.Context, dbURL string, tg *textGen, seedv uint64, 
 		}()
 	}
 	wg.Wait()
-	after := sampleCPU(reps, s3pid)
-	res := captureResult{Accounts: len(accts), CPU: cpuUse(before, after, names), Load: loadavg(),
-		NewConns: pgSessions(ctx, dbURL) - sessions}
+	after := sampleCPU(all, s3pid)
+	res := captureResult{Accounts: len(accts), Load: loadavg(), NewConns: pgSessions(ctx, dbURL) - sessions}
+	res.CPU, res.Cores = cpuUse(before, after, names)
 	var first, last time.Time
 	for _, r := range runs {
 		if r.Status != "succeeded" {

@@ -62,10 +62,15 @@ type loadResult struct {
 	Mean                     time.Duration
 	PerQuery                 []time.Duration // p50 of each query
 	CPU                      string
+	Cores                    coreUse
 	Load                     string
 	NewConns                 int64 // PostgreSQL sessions opened during the load
 	samples                  []sample
 }
+
+// quietCores: a round during which everything else on the machine used
+// less than this counts as quiet.
+const quietCores = 0.25
 
 type sample struct {
 	q    int
@@ -73,6 +78,18 @@ type sample struct {
 }
 
 func (l loadResult) rps() float64 { return float64(l.Requests) / l.Seconds }
+
+// cpuPerRequest is the CPU time of the replicas and of PostgreSQL per
+// request served.
+func (l loadResult) cpuPerRequest() (replicas, pg time.Duration) {
+	if l.Requests == 0 {
+		return 0, 0
+	}
+	per := func(c float64) time.Duration {
+		return time.Duration(c * l.Seconds / float64(l.Requests) * float64(time.Second))
+	}
+	return per(l.Cores.Replicas), per(l.Cores.PG)
+}
 
 // runLoad runs clients closed-loop clients for d: each takes the next
 // query of the list and the next replica of bases (round robin over one
@@ -164,20 +181,31 @@ func (res *loadResult) summarize() {
 	}
 }
 
-// merge is the loads of one configuration over all rounds, as one.
-func merge(ls []loadResult, replicas, clients int) loadResult {
+// merge is the loads of one configuration over all rounds (quiet: only
+// rounds where everything else on the machine used under quietCores), as
+// one.
+func merge(ls []loadResult, replicas, clients int, quiet bool) loadResult {
 	m := loadResult{Replicas: replicas, Clients: clients}
 	for _, l := range ls {
-		if l.Replicas != replicas || l.Clients != clients {
+		if l.Replicas != replicas || l.Clients != clients || l.Round == 0 || (quiet && l.Cores.Other >= quietCores) {
 			continue
 		}
 		m.samples = append(m.samples, l.samples...)
 		m.Seconds += l.Seconds
 		m.Errors += l.Errors
 		m.NewConns += l.NewConns
+		// CPU: weighted by each load's length, as cores over the whole.
+		m.Cores.Replicas += l.Cores.Replicas * l.Seconds
+		m.Cores.PG += l.Cores.PG * l.Seconds
+		m.Cores.Other += l.Cores.Other * l.Seconds
 		if m.FirstError == "" {
 			m.FirstError = l.FirstError
 		}
+	}
+	if m.Seconds > 0 {
+		m.Cores.Replicas /= m.Seconds
+		m.Cores.PG /= m.Seconds
+		m.Cores.Other /= m.Seconds
 	}
 	m.summarize()
 	return m

@@ -6,7 +6,7 @@
 // the index each replica keeps), projected to 100 million items.
 //
 //	go build -o /tmp/benchrep ./scripts/bench/replicas
-//	/tmp/benchrep -servers /tmp/benchrep-srv -out /tmp/benchrep.md       # 200,000 items
+//	/tmp/benchrep -servers /tmp/benchrep-srv -out /tmp/benchrep.md       # 200,000 items, ~8.5 min
 //	/tmp/benchrep -servers /tmp/benchrep-srv2 -items 20000 -duration 5s  # a quick run
 //
 // -servers DIR starts a throw-away PostgreSQL (scripts/start-postgres.sh
@@ -180,7 +180,7 @@ func main() {
 	items := flag.Int("items", 200000, "items to seed")
 	clients := flag.Int("clients", 8, "concurrent search clients")
 	duration := flag.Duration("duration", 20*time.Second, "timed search load per configuration")
-	warmup := flag.Duration("warmup", 3*time.Second, "untimed search load before each timed one")
+	warmup := flag.Duration("warmup", 3*time.Second, "untimed search load before the first timed load of each configuration")
 	rounds := flag.Int("rounds", 3, "search load rounds (each: one replica, then two)")
 	baseline := flag.Duration("baseline", 10*time.Second, "first, one client on one replica for this long (0: skip)")
 	captureRounds := flag.Int("capture-rounds", 2, "capture rounds (each: one replica, then two, fresh accounts)")
@@ -330,12 +330,14 @@ func main() {
 			for _, r := range reps[:n] {
 				bases = append(bases, r.base)
 			}
-			step("search load: %d client(s) for %s over %d replica(s) (warm-up %s)", c, d, n, *warmup)
-			runLoad(bases, token, c, *warmup)
+			step("search load: %d client(s) for %s over %d replica(s)", c, d, n)
+			if round <= 1 && *warmup > 0 {
+				runLoad(bases, token, c, *warmup)
+			}
 			sessions := pgSessions(ctx, dbURL)
 			before := sampleCPU(reps, srv.s3pid)
 			res := runLoad(bases, token, c, d)
-			res.CPU = cpuUse(before, sampleCPU(reps, srv.s3pid), names)
+			res.CPU, res.Cores = cpuUse(before, sampleCPU(reps, srv.s3pid), names)
 			res.NewConns = pgSessions(ctx, dbURL) - sessions
 			res.Load, res.Round = loadavg(), round
 			step("  %d requests, %.0f req/s, p50 %s p95 %s p99 %s, %d errors %s; %s; %d new PostgreSQL connections", res.Requests, res.rps(),
@@ -362,7 +364,7 @@ func main() {
 		for round := 1; round <= *captureRounds; round++ {
 			for n := 1; n <= 2; n++ {
 				step("capture round %d: %d accounts × %d posts × %d comments split between %d replica(s)", round, *accounts, *posts, *comments, n)
-				c := capturePhase(ctx, dbURL, tg, *seedv+uint64(10*round+n), fmt.Sprintf("r%dn%d", round, n), reps[:n], token,
+				c := capturePhase(ctx, dbURL, tg, *seedv+uint64(10*round+n), fmt.Sprintf("r%dn%d", round, n), reps[:n], reps, token,
 					*accounts, *posts, *comments, srv.s3pid, names)
 				c.Round, c.Replicas = round, n
 				rep.Capture = append(rep.Capture, c)

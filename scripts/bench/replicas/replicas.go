@@ -364,14 +364,22 @@ func sampleCPU(reps []*replica, s3pid int) cpuSample {
 	return s
 }
 
+// coreUse is CPU use between two samples, in cores.
+type coreUse struct {
+	Replicas, PG, S3, Self, Other float64
+	Secs                          float64
+}
+
 // cpuUse says how many cores each part used between two samples (ticks
 // are 1/100 s on Linux), and what else on the machine used the most.
-func cpuUse(a, b cpuSample, names []string) string {
+func cpuUse(a, b cpuSample, names []string) (string, coreUse) {
 	secs := b.at.Sub(a.at).Seconds()
 	cores := func(d int64) float64 { return float64(d) / 100 / secs }
 	var parts []string
+	c := coreUse{PG: cores(b.pg - a.pg), S3: cores(b.s3 - a.s3), Self: cores(b.self - a.self), Secs: secs}
 	for i := range a.replicas {
 		parts = append(parts, fmt.Sprintf("%s %.2f", names[i], cores(b.replicas[i]-a.replicas[i])))
+		c.Replicas += cores(b.replicas[i] - a.replicas[i])
 	}
 	parts = append(parts, fmt.Sprintf("PostgreSQL %.2f", cores(b.pg-a.pg)), fmt.Sprintf("versitygw %.2f", cores(b.s3-a.s3)),
 		fmt.Sprintf("bench driver %.2f", cores(b.self-a.self)))
@@ -408,9 +416,10 @@ func cpuUse(a, b cpuSample, names []string) string {
 			o += " (" + strings.Join(top, ", ") + ")"
 		}
 		parts = append(parts, o)
-		return fmt.Sprintf("%s; machine %.2f of %d", strings.Join(parts, ", "), machine, runtime.NumCPU())
+		c.Other = max(machine-cores(mine), 0)
+		return fmt.Sprintf("%s; machine %.2f of %d", strings.Join(parts, ", "), machine, runtime.NumCPU()), c
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, ", "), c
 }
 
 func queryEscape(s string) string { return url.QueryEscape(s) }

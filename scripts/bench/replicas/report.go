@@ -92,14 +92,20 @@ func (r *report) markdown() string {
 
 	if len(r.Search) > 0 {
 		fmt.Fprintf(&b, "### Search load (%d queries in turn, closed-loop clients, page of 20 with highlighting, through GET /api/v1/search)\n\n", len(queries))
-		b.WriteString("| round | replicas | clients | requests | req/s | p50 | p95 | p99 | mean | errors | new PostgreSQL connections | CPU, cores used | load avg after |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| round | replicas | clients | requests | req/s | p50 | p95 | p99 | mean | errors | CPU per request: replicas + PostgreSQL | new PostgreSQL connections | CPU, cores used | load avg after |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		row := func(round string, l loadResult) {
 			errs := fmt.Sprint(l.Errors)
 			if l.FirstError != "" {
 				errs += " (" + l.FirstError + ")"
 			}
-			fmt.Fprintf(&b, "| %s | %d | %d | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |\n", round, l.Replicas, l.Clients,
-				thousands(int64(l.Requests)), l.rps(), ms(l.P50), ms(l.P95), ms(l.P99), ms(l.Mean), errs, thousands(l.NewConns), l.CPU, l.Load)
+			rc, pc := l.cpuPerRequest()
+			cpu := l.CPU
+			if cpu == "" {
+				cpu = fmt.Sprintf("replicas %.2f, PostgreSQL %.2f, everything else %.2f", l.Cores.Replicas, l.Cores.PG, l.Cores.Other)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d | %s | %.0f | %s | %s | %s | %s | %s | %s + %s | %s | %s | %s |\n", round, l.Replicas, l.Clients,
+				thousands(int64(l.Requests)), l.rps(), ms(l.P50), ms(l.P95), ms(l.P99), ms(l.Mean), errs, ms(rc), ms(pc),
+				thousands(l.NewConns), cpu, l.Load)
 		}
 		var base *loadResult
 		for i, l := range r.Search {
@@ -110,10 +116,15 @@ func (r *report) markdown() string {
 				row(fmt.Sprint(l.Round), l)
 			}
 		}
-		one, two := merge(r.Search, 1, r.Clients), merge(r.Search, 2, r.Clients)
+		one, two := merge(r.Search, 1, r.Clients, false), merge(r.Search, 2, r.Clients, false)
 		for _, m := range []loadResult{one, two} {
 			if m.Requests > 0 {
 				row("**all rounds**", m)
+			}
+		}
+		for _, m := range []loadResult{merge(r.Search, 1, r.Clients, true), merge(r.Search, 2, r.Clients, true)} {
+			if m.Requests > 0 {
+				row(fmt.Sprintf("**quiet rounds** (everything else < %.2f cores)", quietCores), m)
 			}
 		}
 		fmt.Fprintf(&b, "\nEvery authenticated GET appends a \"read\" event to the custody log: the load added %s custody rows (%s, %.0f B each).\n\n",
@@ -141,7 +152,7 @@ func (r *report) markdown() string {
 	if len(r.Capture) > 0 {
 		fmt.Fprintf(&b, "### Capture (%d fake Mastodon accounts × %d posts × %d comments per phase, full captures started at once; capture.per_host_rps %d)\n\n",
 			r.Accounts, r.Posts, r.Comments, r.CaptureRPS)
-		b.WriteString("| round | replicas | captures at once | items | time (first start → last finish) | items/s | platform requests | failed runs | new PostgreSQL connections | CPU, cores used |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| round | replicas | captures at once | items | time (first start → last finish) | items/s | CPU per item: replicas + PostgreSQL + versitygw | platform requests | failed runs | new PostgreSQL connections | CPU, cores used |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 		var items [3]int
 		var took [3]float64
 		for _, c := range r.Capture {
@@ -149,14 +160,18 @@ func (r *report) markdown() string {
 			if len(c.Failed) > 0 {
 				failed += ": " + strings.Join(c.Failed, "; ")
 			}
-			fmt.Fprintf(&b, "| %d | %d | %d | %s | %.1f s | %.0f | %s | %s | %s | %s |\n", c.Round, c.Replicas, 2*c.Replicas,
-				thousands(int64(c.Items)), c.Seconds, c.itemsPerSec(), thousands(int64(c.Requests)), failed, thousands(c.NewConns), c.CPU)
+			per := func(x float64) string {
+				return ms(time.Duration(x * c.Cores.Secs / float64(max(c.Items, 1)) * float64(time.Second)))
+			}
+			fmt.Fprintf(&b, "| %d | %d | %d | %s | %.1f s | %.0f | %s + %s + %s | %s | %s | %s | %s |\n", c.Round, c.Replicas, 2*c.Replicas,
+				thousands(int64(c.Items)), c.Seconds, c.itemsPerSec(), per(c.Cores.Replicas), per(c.Cores.PG), per(c.Cores.S3),
+				thousands(int64(c.Requests)), failed, thousands(c.NewConns), c.CPU)
 			items[c.Replicas] += c.Items
 			took[c.Replicas] += c.Seconds
 		}
 		for n := 1; n <= 2; n++ {
 			if took[n] > 0 {
-				fmt.Fprintf(&b, "| **all rounds** | %d | %d | %s | %.1f s | %.0f | | | | |\n", n, 2*n, thousands(int64(items[n])), took[n],
+				fmt.Fprintf(&b, "| **all rounds** | %d | %d | %s | %.1f s | %.0f | | | | | |\n", n, 2*n, thousands(int64(items[n])), took[n],
 					float64(items[n])/took[n])
 			}
 		}
