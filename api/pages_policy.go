@@ -41,14 +41,8 @@ func (s *Server) coordinatorPage(c *gin.Context) {
 	if !ok {
 		days = 30
 	}
-	scope, _, err := s.deptScope(c)
-	if err != nil {
-		s.internal(c, "dashboard", err)
-		return
-	}
-	d, err := s.Policy.Dashboard(c.Request.Context(), days, scope)
-	if err != nil {
-		s.internal(c, "dashboard", err)
+	d, ok := s.scopedDashboard(c, days)
+	if !ok {
 		return
 	}
 	v := dashboardView{pageData: s.base(c, "Social media coordinator"), Pending: d.Flags[storage.FlagPending],

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,7 +154,7 @@ func (o *Office) AddDesignated(ctx context.Context, account uint64, in Designate
 	errs := FieldErrors{}
 	d := &storage.DesignatedUser{AccountID: account, Name: text(errs, "name", in.Name, true, 255),
 		Email: email(errs, "email", in.Email), Capability: strings.TrimSpace(in.Capability)}
-	if !contains(Capabilities, d.Capability) {
+	if !slices.Contains(Capabilities, d.Capability) {
 		errs["capability"] = "must be one of " + strings.Join(Capabilities, ", ")
 	}
 	if err := orNil(errs); err != nil {
@@ -163,15 +164,6 @@ func (o *Office) AddDesignated(ctx context.Context, account uint64, in Designate
 		return nil, err
 	}
 	return d, nil
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Acknowledge records that a designated user acknowledged the current

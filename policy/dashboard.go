@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/civicarchive/civicarchive/storage"
@@ -41,7 +42,7 @@ func (o *Office) Compliance(ctx context.Context, accounts []uint64) ([]Complianc
 	if err != nil {
 		return nil, err
 	}
-	pending, err := o.cat.ListFlags(ctx, storage.FlagFilter{Status: storage.FlagPending, Accounts: accounts, Limit: 1000})
+	pending, err := o.cat.PendingFlagsByAccount(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -76,10 +77,8 @@ func (o *Office) Compliance(ctx context.Context, accounts []uint64) ([]Complianc
 			out[i].Custodians++
 		}
 	}
-	for _, f := range pending {
-		if i, ok := index[f.AccountID]; ok {
-			out[i].PendingFlag++
-		}
+	for i := range out {
+		out[i].PendingFlag = pending[out[i].Account.ID]
 	}
 	for i := range out {
 		out[i].Gaps = o.gaps(out[i])
@@ -131,21 +130,7 @@ func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return itoa(n) + " " + many
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
+	return strconv.Itoa(n) + " " + many
 }
 
 // Dashboard is the coordinator's overview.

@@ -107,11 +107,7 @@ func clip(s string, n int) string {
 type FieldErrors map[string]string
 
 func (f FieldErrors) Error() string {
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := f.Fields()
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + ": " + f[k]

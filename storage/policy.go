@@ -629,3 +629,20 @@ func (c *Catalog) AddFlags(ctx context.Context, it Item, versionID uint64, flags
 	}
 	return added, nil
 }
+
+// PendingFlagsByAccount counts the flags awaiting review per account.
+func (c *Catalog) PendingFlagsByAccount(ctx context.Context) (map[uint64]int, error) {
+	var rows []struct {
+		AccountID uint64
+		N         int
+	}
+	if err := c.gdb(ctx).Model(&Flag{}).Select("account_id, count(*) AS n").Where("status = ?", FlagPending).
+		Group("account_id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("storage: pending flags by account: %w", err)
+	}
+	out := make(map[uint64]int, len(rows))
+	for _, r := range rows {
+		out[r.AccountID] = r.N
+	}
+	return out, nil
+}

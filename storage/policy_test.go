@@ -87,6 +87,9 @@ func testDecisionsAndRemovals(t *testing.T, c *Catalog, _ Options) {
 	r2 := flagCapture(t, c, a, "c2", "fine", "fine words", FlagCapture{Category: "D", Rule: "D.promo"})
 	r3 := flagCapture(t, c, b, "c3", "troll", "more bad words", FlagCapture{Category: "K", Rule: "K.threat"})
 	now := time.Now().UTC().Truncate(time.Second)
+	if p, err := c.PendingFlagsByAccount(ctx); err != nil || p[a.ID] != 2 || p[b.ID] != 1 {
+		t.Fatalf("pending flags by account: %v, %v; want 2 and 1", p, err)
+	}
 	if _, err := c.DecideFlags(ctx, r1.ItemID, "maybe", "x", "user:coord", now); err == nil {
 		t.Error("a decision that is neither kept nor removed was accepted")
 	}
